@@ -1,0 +1,351 @@
+"""Build the python-telegram-bot Application and run it: polling or webhook, stopped cleanly.
+
+`run_telegram(args, settings)` is what `bme-bot telegram` calls. `TelegramRuntime` is the
+same thing without the process around it (no signals, no logging setup), for tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from telegram import BotCommand
+from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
+
+from bme_bot.config import ConfigError, Settings
+from bme_bot.logs import log_event, set_hash_key, setup_logging
+from bme_bot.service import Service
+from bme_bot.storage.base import Store
+
+from .handlers import (
+    ALLOWED_UPDATES,
+    COMMANDS,
+    DESCRIPTION,
+    SHORT_DESCRIPTION,
+    TelegramBot,
+)
+from .request import RetryingRequest
+from .settings import UPDATES_IN_FLIGHT, TelegramSettings, load_telegram_settings
+
+if TYPE_CHECKING:
+    from .webhook import WebhookServer
+
+log = logging.getLogger("bme_bot.telegram.app")
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+SHUTDOWN_SECONDS: Final = 8.0
+"""Graceful stop budget: well inside the 10 s after SIGTERM (Docker's default grace)."""
+PURGE_SECONDS: Final = 3600.0
+
+PTBApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(
+    tg: TelegramSettings,
+    bot: TelegramBot,
+    *,
+    backoff: float = 0.5,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 10.0,
+) -> PTBApplication:
+    """The PTB Application: our handlers, concurrent updates, retrying requests; no
+    ConversationHandler and no persistence (state lives in the service's store)."""
+    # A bounded number of updates in flight: with hundreds over a 32-connection pool, httpcore
+    # rescans its queue for every request and throughput halves (docs/PERFORMANCE.md).
+    builder = (
+        ApplicationBuilder()
+        .token(tg.token.reveal())
+        .concurrent_updates(UPDATES_IN_FLIGHT)
+        .request(
+            RetryingRequest(
+                connection_pool_size=32,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                write_timeout=read_timeout,
+                pool_timeout=read_timeout,
+                backoff=backoff,
+            )
+        )
+    )
+    if tg.send_rate > 0:
+        # Telegram's limits: about 30 messages a second overall, 20 a minute per group. Only
+        # requests naming a chat count (answerCallbackQuery does not). The builder's generic
+        # parameter records the limiter's type, which this branch changes.
+        builder = builder.rate_limiter(
+            AIORateLimiter(  # type: ignore[arg-type]
+                overall_max_rate=tg.send_rate,
+                overall_time_period=1,
+                group_max_rate=20,
+                group_time_period=60,
+                max_retries=0,  # 429s are retried (bounded) by RetryingRequest
+            )
+        )
+    if tg.api_base_url is not None:
+        builder = builder.base_url(tg.api_base_url)
+        if tg.file_base_url is not None:
+            builder = builder.base_file_url(tg.file_base_url)
+    # No PTB Updater: it acknowledges a batch when it asks for the next one, before the
+    # batch is handled (kill -9 would lose it). TelegramRuntime polls itself.
+    builder = builder.updater(None).get_updates_request(
+        HTTPXRequest(connect_timeout=connect_timeout, read_timeout=read_timeout)
+    )
+    application = builder.build()
+    bot.register(application)
+    return application
+
+
+class TelegramRuntime:
+    """Start and stop the bot around a Service; `webhook.port` is the bound port."""
+
+    def __init__(
+        self,
+        tg: TelegramSettings,
+        service: Service,
+        *,
+        poll_timeout: float = 10.0,
+        backoff: float = 0.5,
+        read_timeout: float = 10.0,
+    ) -> None:
+        self.tg = tg
+        self.service = service
+        self.bot = TelegramBot(service, chat_rate=tg.chat_rate, chat_burst=tg.chat_burst)
+        self.application = build_application(
+            tg, self.bot, backoff=backoff, read_timeout=read_timeout
+        )
+        self.poll_timeout = poll_timeout
+        self.webhook: WebhookServer | None = None
+        self._purger: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._offset: int | None = None
+
+    async def _poll(self) -> None:
+        """At-least-once polling: fetch a batch, handle all of it, and only then ask for the
+        next one (whose offset acknowledges this batch). A crash re-delivers the batch in
+        hand; the store skips the update ids it already saved."""
+        bot = self.application.bot
+        pause = 0.0
+        while not self._stopping.is_set():
+            fetch = asyncio.ensure_future(
+                bot.get_updates(
+                    offset=self._offset,
+                    timeout=int(self.poll_timeout),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            )
+            stopping = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():  # stopping: what this poll would bring comes again later
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetch
+                return
+            try:
+                updates = fetch.result()
+                pause = 0.0
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                pause = (wait if isinstance(wait, int | float) else wait.total_seconds()) + 0.5
+                _polling_error(exc)
+            except TimedOut:
+                continue
+            except TelegramError as exc:
+                pause = 1.0 if pause == 0 else min(30.0, pause * 1.5)
+                _polling_error(exc)
+            else:
+                if updates:
+                    await asyncio.gather(*(self.bot.process(self.application, u) for u in updates))
+                    self._offset = updates[-1].update_id + 1
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), pause)
+
+    async def start(self) -> None:
+        """getMe, optional profile calls, then polling or (server + setWebhook).
+
+        Raises InvalidToken if Telegram refuses the token, TelegramError if it cannot be
+        reached or refuses the webhook.
+        """
+        app = self.application
+        await app.initialize()
+        self.bot.username = app.bot.username or self.bot.username
+        await self._describe()
+        await app.start()
+        if self.tg.webhook:
+            assert self.tg.webhook_url is not None and self.tg.webhook_secret is not None
+            from .webhook import WebhookServer  # aiohttp: only needed in webhook mode
+
+            self.webhook = WebhookServer(
+                app,
+                self.bot,
+                secret=self.tg.webhook_secret.reveal(),
+                path=self.tg.webhook_path,
+                listen=self.tg.webhook_listen,
+                port=self.tg.webhook_port,
+                max_body=self.tg.webhook_max_body,
+            )
+            await self.webhook.start()
+            await app.bot.set_webhook(
+                self.tg.webhook_url,
+                secret_token=self.tg.webhook_secret.reveal(),
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=40,
+            )
+            log_event(log, "bot_started", mode="webhook", port=self.webhook.port)
+        else:
+            await app.bot.delete_webhook()
+            self._stopping = asyncio.Event()
+            self._poller = asyncio.create_task(self._poll())
+            log_event(log, "bot_started", mode="polling")
+        self._purger = asyncio.create_task(self._purge_loop())
+
+    async def _describe(self) -> None:
+        """Commands and descriptions: nice to have, so a failure is a warning."""
+        bot = self.application.bot
+        calls = (
+            ("setMyCommands", bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])),
+            ("setMyDescription", bot.set_my_description(DESCRIPTION)),
+            ("setMyShortDescription", bot.set_my_short_description(SHORT_DESCRIPTION)),
+        )
+        for name, call in calls:
+            try:
+                await call
+            except TelegramError as exc:
+                log_event(
+                    log, "startup_call_failed", logging.WARNING, call=name, error=type(exc).__name__
+                )
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PURGE_SECONDS)
+            try:
+                purged = await self.service.store.purge_expired()
+                log_event(log, "sessions_purged", count=purged)
+            except Exception as exc:  # the store may be down for a while: try next time
+                log_event(log, "purge_failed", logging.WARNING, error=type(exc).__name__)
+
+    async def stop(self) -> None:
+        """Stop fetching, finish the updates in hand, close. Safe to call more than once."""
+        app = self.application
+        if self._purger is not None:
+            self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
+            self._purger = None
+        if self._poller is not None:
+            self._stopping.set()
+            # a long poll in flight is cut short; a batch being handled is finished (bounded)
+            done, _ = await asyncio.wait({self._poller}, timeout=SHUTDOWN_SECONDS - 2)
+            if not done:
+                self._poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._poller
+            self._poller = None
+            if self._offset is not None:  # acknowledge what was handled
+                with contextlib.suppress(TelegramError):
+                    await app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+        if self.webhook is not None:
+            await self.webhook.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()  # returns at once if never initialized
+        log_event(log, "bot_stopped")
+
+
+def _polling_error(error: TelegramError) -> None:
+    log_event(log, "polling_error", logging.WARNING, error=type(error).__name__)
+
+
+def _fail(message: str) -> None:
+    print(f"bme-bot: {message}", file=sys.stderr)
+
+
+def run_telegram(
+    args: argparse.Namespace | None,
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """`bme-bot telegram`: run until SIGTERM/SIGINT; exit 0, 1 (failed) or 2 (bad setup).
+
+    Reads `args.base_url` and `args.webhook_url` if present (flags win over the environment).
+    """
+    try:
+        tg = load_telegram_settings(
+            env,
+            base_url=getattr(args, "base_url", None),
+            webhook_url=getattr(args, "webhook_url", None),
+        )
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+        return EXIT_USAGE
+    secrets = [tg.token.reveal()]
+    if tg.webhook_secret is not None:
+        secrets.append(tg.webhook_secret.reveal())
+    setup_logging(settings.log_level, secrets)
+    set_hash_key(hashlib.sha256(b"bme-bot chat ids:" + tg.token.reveal().encode()).digest())
+    from bme_bot.app import build_engine
+    from bme_bot.loading.errors import LoadError
+    from bme_bot.storage.url import open_store
+
+    try:
+        engine = build_engine(settings)
+    except LoadError as exc:
+        _fail(f"cannot load the flow or content: {exc}".splitlines()[0])
+        return EXIT_USAGE
+    try:
+        store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
+    except ValueError as exc:
+        _fail(f"configuration error: {exc}")
+        return EXIT_USAGE
+    return asyncio.run(serve(tg, Service(engine, store), store))
+
+
+async def serve(tg: TelegramSettings, service: Service, store: Store) -> int:
+    """Run the bot until a signal; at most SHUTDOWN_SECONDS to stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await store.ping()
+    except Exception as exc:  # the bot still starts: users get "temporarily unavailable"
+        log_event(log, "store_unreachable", logging.WARNING, error=type(exc).__name__)
+    runtime = TelegramRuntime(tg, service)
+    code = EXIT_OK
+    try:
+        try:
+            await runtime.start()
+        except InvalidToken:
+            _fail("Telegram refused the token (check TELEGRAM_BOT_TOKEN with BotFather)")
+            return EXIT_USAGE
+        except (TelegramError, OSError) as exc:
+            reason = str(exc).replace(tg.token.reveal(), "[REDACTED]")
+            _fail(f"cannot start the Telegram bot: {type(exc).__name__}: {reason}")
+            return EXIT_FAILED
+        await stop.wait()
+        log_event(log, "shutdown_requested")
+    finally:
+        try:
+            await asyncio.wait_for(runtime.stop(), SHUTDOWN_SECONDS)
+        except Exception as exc:  # a stop that hangs or fails must not block the exit
+            log_event(log, "shutdown_incomplete", logging.WARNING, error=type(exc).__name__)
+            code = code or EXIT_FAILED
+        with contextlib.suppress(Exception):
+            await store.close()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return code

@@ -1,0 +1,118 @@
+"""The webhook HTTP server: check, process, then answer (aiohttp).
+
+PTB's own webhook server answers 200 before the update is processed, so a crash or an
+unavailable store would lose the update. This one answers only after
+`Application.process_update` has run the handlers:
+
+- a wrong or missing `X-Telegram-Bot-Api-Secret-Token` (compared in constant time) -> 403,
+  before the body is read; the body is never logged;
+- a body over the limit -> 413; not JSON or not an update -> 400; another path -> 404;
+- the update processed -> 200, or 503 if the store was unavailable, so Telegram delivers it
+  again later (the service skips update ids it already handled).
+
+`GET /healthz` answers 200 for load balancers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bme_bot.logs import log_event
+
+from .handlers import TelegramBot
+
+log = logging.getLogger("bme_bot.telegram.webhook")
+
+SHUTDOWN = 5.0
+"""Seconds given to requests in hand when the server stops."""
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+class WebhookServer:
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        bot: TelegramBot,
+        *,
+        secret: str,
+        path: str = "/",
+        listen: str = "127.0.0.1",
+        port: int = 8080,
+        max_body: int = 1_000_000,
+    ) -> None:
+        self.application = application
+        self.bot = bot
+        bot.track_unavailable = True
+        self._secret = secret.encode()
+        self.path = path
+        self.listen = listen
+        self.port = port
+        self.max_body = max_body
+        self._runner: web.AppRunner | None = None
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=self.max_body)
+        app.router.add_post(self.path, self.handle_update)
+        app.router.add_get("/healthz", self.health)
+        return app
+
+    async def start(self) -> None:
+        """Bind and serve; with port 0 the port chosen is in `self.port` afterwards."""
+        self._runner = web.AppRunner(
+            self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.listen, self.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        log_event(log, "webhook_listening", listen=self.listen, port=self.port, path=self.path)
+
+    async def stop(self) -> None:
+        """Stop accepting, let requests in hand finish (bounded), close."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def handle_update(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            log_event(log, "webhook_forbidden", logging.WARNING, secret_given=bool(given))
+            return web.Response(status=403, text="forbidden\n")
+        if request.content_type != "application/json":
+            log_event(log, "webhook_bad_content_type", logging.WARNING)
+            return web.Response(status=415, text="unsupported media type\n")
+        if request.content_length is not None and request.content_length > self.max_body:
+            log_event(log, "webhook_too_large", logging.WARNING, size=request.content_length)
+            return web.Response(status=413, text="too large\n")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            log_event(log, "webhook_too_large", logging.WARNING, size=None)
+            return web.Response(status=413, text="too large\n")
+        try:
+            data = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            update = Update.de_json(data, self.application.bot)
+        except Exception:  # malformed JSON or an object PTB cannot read
+            log_event(log, "webhook_bad_request", logging.WARNING, size=len(body))
+            return web.Response(status=400, text="bad request\n")
+        await self.bot.process(self.application, update)
+        if update.update_id in self.bot.unavailable_updates:
+            self.bot.unavailable_updates.discard(update.update_id)
+            return web.Response(status=503, text="temporarily unavailable\n")
+        return web.Response(text="ok\n")

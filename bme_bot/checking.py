@@ -1,0 +1,177 @@
+"""`bme-bot check`: load, prove every invariant over every path, lint content, and report
+which transitions and outcomes the golden transcripts reach."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from bme_bot.core.content import ContentDoc, ContentLibrary
+from bme_bot.core.engine import Engine
+from bme_bot.core.flow import Flow
+from bme_bot.core.verifier import explore, format_answers
+from bme_bot.loading.content_loader import lint_content, load_content
+from bme_bot.loading.errors import LoadError
+from bme_bot.loading.flow_loader import content_ids_used, load_flow
+from bme_bot.transcripts import load_transcripts, run_transcript
+
+ENGINE_CONTENT = {"help", "privacy"}
+"""Content the engine itself shows (for /help and /privacy), beside what flows refer to."""
+
+
+@dataclass
+class CheckReport:
+    failures: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def fail(self, text: str) -> None:
+        self.failures += 1
+        self.lines.append(f"FAIL {text}")
+
+
+def run_check(
+    flow_paths: list[Path],
+    content_dir: Path | None,
+    transcripts_dir: Path | None,
+    out: IO[str],
+) -> int:
+    """Check flows, content and transcripts; print a report; exit code 1 on any failure."""
+    started = time.perf_counter()
+    report = CheckReport()
+    content: ContentLibrary | None = None
+    if content_dir is not None:
+        try:
+            content = load_content(content_dir)
+        except LoadError as exc:
+            for issue in exc.issues:
+                report.fail(str(issue))
+    used: set[str] = set(ENGINE_CONTENT)
+    for path in flow_paths:
+        try:
+            flow = load_flow(path, content)
+        except LoadError as exc:
+            for issue in exc.issues:
+                report.fail(str(issue))
+            continue
+        used |= content_ids_used(flow)
+        _check_flow(report, flow, content, transcripts_dir)
+    if content is not None and content_dir is not None:
+        _lint(report, dict(content), used, content_dir)
+    report.say(f"time: {time.perf_counter() - started:.2f} s")
+    report.say("OK: all checks passed" if report.failures == 0 else f"{report.failures} failure(s)")
+    out.write("\n".join(report.lines) + "\n")
+    return 0 if report.failures == 0 else 1
+
+
+def _check_flow(
+    report: CheckReport, flow: Flow, content: ContentLibrary | None, transcripts: Path | None
+) -> None:
+    engine = Engine(flow, content) if content is not None else None
+    result = explore(flow, resolve=engine.resolve if engine else None)
+    report.say(f"flow {flow.id} v{flow.version} ({flow.source})")
+    report.say(
+        f"  states: {len(flow.questions)} questions, {len(flow.routers)} routers, "
+        f"{len(flow.outcomes)} outcomes; {len(flow.all_routes())} routes"
+    )
+    report.say(
+        f"  explored: {result.abstract_states} abstract states, {result.terminal_cubes} terminal "
+        f"classes covering {result.concrete_paths} concrete paths in {result.seconds * 1000:.0f} ms"
+    )
+    if result.concrete_paths:
+        report.say(
+            f"  questions per path: shortest {min(result.questions_per_path)}, "
+            f"median {result.percentile(0.5)}, longest {max(result.questions_per_path)}"
+        )
+        for disposition, lengths in sorted(result.questions_by_disposition.items()):
+            report.say(
+                f"    to {disposition}: {sum(lengths.values())} paths, "
+                f"{min(lengths)} to {max(lengths)} questions"
+            )
+    if engine is not None:
+        report.say(f"  engine cross-check: {result.replayed} paths replayed through the engine")
+    if result.truncated:
+        report.fail("exploration stopped at its node limit: nothing is proved")
+    for problem in result.problems:
+        report.fail(f"{problem.kind} at {problem.state}: {problem.detail}")
+        report.say(f"     answers: {format_answers(problem.answers)}")
+    by_invariant = {v.invariant: v for v in reversed(result.violations)}
+    for invariant in flow.invariants:
+        violation = by_invariant.get(invariant.id)
+        if violation is None:
+            report.say(f"  proved {invariant.id}: {invariant.description}")
+            continue
+        report.fail(
+            f"{invariant.id} violated: {invariant.description}; reached {violation.outcome} "
+            f"({violation.disposition}, needs at least {violation.at_least})"
+        )
+        report.say(f"     counterexample: {format_answers(violation.answers)}")
+    if not result.problems and not result.truncated:
+        report.say(
+            "  proved P6 (structure): every path ends at an outcome, no path asks a fact twice"
+            + (", every content reference exists" if content is not None else "")
+        )
+    proved = len(flow.invariants) - len(by_invariant)
+    structural = "" if result.problems or result.truncated else " + P6 (structure)"
+    report.say(f"  invariants: {proved}/{len(flow.invariants)} declared proved{structural}")
+    unreached = sorted(set(flow.outcomes) - result.outcomes_reached)
+    if unreached:
+        report.fail(f"outcomes no path reaches: {', '.join(unreached)}")
+    if engine is not None and transcripts is not None and transcripts.is_dir():
+        _coverage(report, engine, transcripts)
+
+
+def _coverage(report: CheckReport, engine: Engine, directory: Path) -> None:
+    try:
+        transcripts = load_transcripts(directory)
+    except LoadError as exc:
+        for issue in exc.issues:
+            report.fail(str(issue))
+        return
+    routes: set[str] = set()
+    outcomes: set[str] = set()
+    failed = 0
+    for transcript in transcripts:
+        result = run_transcript(engine, transcript)
+        routes |= result.routes
+        outcomes |= result.outcomes
+        if result.divergence:
+            failed += 1
+            report.fail(f"transcript diverges: {result.divergence}")
+    all_routes = {r.id for r in engine.flow.all_routes()}
+    covered = len(routes & all_routes)
+    report.say(
+        f"  transcripts: {len(transcripts)} in {directory}, {failed} diverging; "
+        f"transitions covered {covered}/{len(all_routes)} ({100 * covered / len(all_routes):.0f}%), "
+        f"outcomes covered {len(outcomes)}/{len(engine.flow.outcomes)}"
+    )
+    missing_routes = sorted(all_routes - routes)
+    if missing_routes:
+        report.say(f"    transitions no transcript takes: {', '.join(missing_routes)}")
+    missing_outcomes = sorted(set(engine.flow.outcomes) - outcomes)
+    if missing_outcomes:
+        report.say(f"    outcomes no transcript reaches: {', '.join(missing_outcomes)}")
+
+
+def _lint(
+    report: CheckReport, docs: dict[str, ContentDoc], used: set[str], directory: Path
+) -> None:
+    issues, reports = lint_content(docs, used)
+    for issue in issues:
+        report.fail(str(issue))
+    if reports:
+        average = sum(r.average_sentence_words for r in reports) / len(reports)
+        longest = max(reports, key=lambda r: r.average_sentence_words)
+        report.say(
+            f"content {directory}: {len(reports)} files, sources and review dates present; "
+            f"average sentence {average:.1f} words (longest average: {longest.id}, "
+            f"{longest.average_sentence_words})"
+        )
+        for item in sorted(reports, key=lambda r: r.id):
+            report.say(
+                f"    {item.id:<18} {item.words:>4} words  {item.average_sentence_words:>5} w/sentence"
+            )

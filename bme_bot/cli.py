@@ -1,0 +1,194 @@
+"""`bme-bot`: one entry point for the bot, the console simulator and the checks.
+
+Heavy imports (python-telegram-bot, redis) happen inside the commands that need them, so
+`bme-bot console` shows its first prompt quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bme_bot.config import ConfigError, Settings, load_settings
+from bme_bot.core.engine import Engine
+from bme_bot.loading.errors import LoadError
+from bme_bot.paths import PACKAGE_DIR
+
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    try:
+        settings = load_settings()
+        if command == "run":
+            use_telegram = bool(
+                os.environ.get("TELEGRAM_BOT_TOKEN") or os.environ.get("TELEGRAM_BOT_TOKEN_FILE")
+            )
+            return _telegram(args, settings) if use_telegram else _console(args, settings)
+        handler = {
+            "console": _console,
+            "check": _check,
+            "diagram": _diagram,
+            "health": _health,
+            "stats": _stats,
+            "telegram": _telegram,
+        }[command]
+        return handler(args, settings)
+    except ConfigError as exc:
+        print(f"bme-bot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LoadError as exc:
+        print(f"bme-bot: cannot load the flow or content:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bme-bot",
+        description="Triage education for hip, knee, ankle and foot pain. It never diagnoses.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="Telegram if a token is set, else the console simulator")
+    console = sub.add_parser("console", help="talk to the bot in this terminal")
+    console.add_argument("--json", action="store_true", help="one JSON object per line")
+    console.add_argument("--transcript", type=Path, help="replay a YAML transcript and compare")
+    console.add_argument("--flow", type=Path, help="a flow file other than the shipped one")
+    check = sub.add_parser("check", help="prove the flow's invariants and lint the content")
+    check.add_argument("target", nargs="?", type=Path, help="a flow file or a directory of flows")
+    check.add_argument("--content", type=Path, help="content directory (default: shipped)")
+    check.add_argument("--transcripts", type=Path, help="golden transcripts directory")
+    diagram = sub.add_parser("diagram", help="print a Mermaid flowchart of a flow")
+    diagram.add_argument("flow", nargs="?", type=Path)
+    sub.add_parser("health", help="configuration valid, flows load, store reachable")
+    sub.add_parser("stats", help="anonymous counters as a table")
+    telegram = sub.add_parser("telegram", help="run the Telegram bot (polling or webhook)")
+    telegram.add_argument("--base-url", help="Bot API base URL (default: TELEGRAM_API_BASE_URL)")
+    telegram.add_argument("--webhook-url", help="public webhook URL (default: WEBHOOK_URL)")
+    return parser
+
+
+def _engine(settings: Settings, flow_path: Path | None = None) -> Engine:
+    from bme_bot.app import build_engine
+    from bme_bot.loading.content_loader import load_content
+    from bme_bot.loading.flow_loader import load_flow
+
+    if flow_path is None:
+        return build_engine(settings)
+    content = load_content(settings.content_locale_dir)
+    return Engine(load_flow(flow_path, content), content, default_region=settings.default_region)
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bme_bot.adapters import console
+
+    engine = _engine(settings, getattr(args, "flow", None))
+    if getattr(args, "transcript", None):
+        from bme_bot.transcripts import load_transcript, run_transcript
+
+        result = run_transcript(engine, load_transcript(args.transcript))
+        if result.divergence:
+            print(f"DIVERGES {result.divergence}")
+            return 1
+        print(f"OK {args.transcript}: {len(result.transcript.steps)} steps as expected")
+        return 0
+    if getattr(args, "json", False):
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="replace")  # a bad byte is a bad line, not a crash
+        return console.run_json(engine, sys.stdin, sys.stdout)
+    from bme_bot.storage.url import open_store
+
+    try:
+        store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return console.run_interactive(engine, store=store)
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from bme_bot.checking import run_check
+
+    target: Path | None = args.target
+    if target is None:
+        flows = sorted(settings.flows_dir.glob("*.yaml"))
+        content: Path | None = args.content or settings.content_locale_dir
+        default_transcripts = PACKAGE_DIR.parent / "tests" / "transcripts"
+        transcripts = args.transcripts or (
+            default_transcripts if default_transcripts.is_dir() else None
+        )
+    else:
+        flows = sorted(target.glob("*.yaml")) if target.is_dir() else [target]
+        content = args.content
+        transcripts = args.transcripts
+    if not flows:
+        print(f"bme-bot: no flow files found in {target or settings.flows_dir}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_check(flows, content, transcripts, sys.stdout)
+
+
+def _diagram(args: argparse.Namespace, settings: Settings) -> int:
+    from bme_bot.diagram import mermaid
+    from bme_bot.loading.flow_loader import load_flow
+
+    sys.stdout.write(mermaid(load_flow(args.flow or settings.flow_path)))
+    return 0
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        engine = _engine(settings)
+    except LoadError as exc:
+        print(f"unhealthy: flow or content does not load: {exc.issues[0]}")
+        return 1
+    try:
+        from bme_bot.storage.url import open_store
+
+        async def ping() -> None:
+            store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
+            try:
+                await store.ping()
+            finally:
+                await store.close()
+
+        asyncio.run(ping())
+    except Exception as exc:
+        print(f"unhealthy: store unreachable: {type(exc).__name__}: {exc}")
+        return 1
+    print(f"ok: flow {engine.flow.id} v{engine.flow.version} loads, store reachable")
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bme_bot.stats import collect_stats, format_stats_table
+    from bme_bot.storage.url import open_store
+
+    engine = _engine(settings)
+
+    async def show() -> str:
+        store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
+        try:
+            return format_stats_table(await collect_stats(store, engine.flow))
+        finally:
+            await store.close()
+
+    print(asyncio.run(show()))
+    return 0
+
+
+def _telegram(args: argparse.Namespace, settings: Settings) -> int:
+    from bme_bot.adapters.telegram import run_telegram
+
+    return int(run_telegram(args, settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Compact button payloads, bound to the question and turn they belong to.
+
+Telegram limits callback_data to 64 bytes. A question button carries `q|QUESTION|TURN|OPTION`,
+so a tap on a button from an earlier turn is recognised as stale instead of answering the
+current question; menu buttons carry `m|OPTION`. The loader refuses a flow whose payloads
+could exceed the limit.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bme_bot.core.events import Answer
+
+MAX_CALLBACK_BYTES: Final = 64
+MAX_TURN_DIGITS: Final = 7
+"""Payload lengths are checked with a turn of this many digits (ten million turns)."""
+
+
+def question_payload(question_id: str, turn: int, option_id: str) -> str:
+    return f"q|{question_id}|{turn}|{option_id}"
+
+
+def menu_payload(option_id: str) -> str:
+    return f"m|{option_id}"
+
+
+def longest_question_payload(question_id: str, option_id: str) -> int:
+    return len(question_payload(question_id, 10**MAX_TURN_DIGITS - 1, option_id).encode())
+
+
+def parse_payload(data: str) -> Answer | None:
+    """Read a payload back; None for anything that is not ours (forged or foreign)."""
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    parts = data.split("|")
+    if (
+        len(parts) == 4
+        and parts[0] == "q"
+        and parts[2].isascii()
+        and parts[2].isdigit()
+        and parts[1]
+        and parts[3]
+    ):
+        return Answer(parts[3], question=parts[1], turn=int(parts[2]))
+    if len(parts) == 2 and parts[0] == "m" and parts[1]:
+        return Answer(parts[1])
+    return None

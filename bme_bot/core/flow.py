@@ -1,0 +1,153 @@
+"""The flow model: plain, immutable data produced by the loader and read by the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Final
+
+from bme_bot.core.conditions import Condition, facts_of
+
+DISPOSITIONS: Final = ("self_care", "routine", "soon", "urgent", "emergency")
+"""Least to most urgent; the index is the urgency rank."""
+
+
+def urgency(disposition: str) -> int:
+    """Rank a disposition: higher is more urgent."""
+    return DISPOSITIONS.index(disposition)
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    """One ordered way out of a state: the first route whose condition holds is taken."""
+
+    id: str
+    when: Condition
+    target: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    fact: str
+    text: str
+    options: tuple[Option, ...]
+    routes: tuple[Route, ...]
+    content: str | None = None
+    summary: str = ""
+    line: int = 0
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Router:
+    """A state that asks nothing: it only chooses where to go (a decision table)."""
+
+    id: str
+    routes: tuple[Route, ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    rule: str
+    disposition: str
+    reason: str
+    content: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Invariant:
+    id: str
+    description: str
+    when: Condition
+    at_least: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """Extra reading offered after the advice when its condition holds."""
+
+    when: Condition
+    content: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    version: str
+    start: str
+    facts: dict[str, tuple[str, ...]]
+    questions: dict[str, Question]
+    routers: dict[str, Router]
+    outcomes: dict[str, Outcome]
+    short_circuits: tuple[Route, ...]
+    invariants: tuple[Invariant, ...]
+    topics: tuple[Topic, ...] = ()
+    notes: tuple[Note, ...] = ()
+    disposition_content: dict[str, str] = field(default_factory=dict)
+    safety_net: str | None = None
+    title: str = ""
+    source: str = ""
+
+    @property
+    def states(self) -> list[str]:
+        return [*self.questions, *self.routers, *self.outcomes]
+
+    def routes_of(self, state: str) -> tuple[Route, ...]:
+        """The ordered routes out of a state, short-circuits first for questions."""
+        if state in self.questions:
+            return self._short_circuits_after[state] + self.questions[state].routes
+        if state in self.routers:
+            return self.routers[state].routes
+        return ()
+
+    @cached_property
+    def _short_circuits_after(self) -> dict[str, tuple[Route, ...]]:
+        """The short-circuits worth checking after each question is answered.
+
+        They are checked after every answer, but one can only start to hold on an answer to
+        a fact it reads: it held on no earlier answer (else the questions would have ended
+        there) and no other fact changed. After /back the remaining answers are a prefix that
+        was already checked, so the same holds. Only the first question needs them all (a
+        condition may hold on no answers at all). This keeps a step's cost independent of how
+        many short-circuits the flow has.
+        """
+        reads = [(route, facts_of(route.when)) for route in self.short_circuits]
+        return {
+            qid: self.short_circuits
+            if qid == self.start
+            else tuple(route for route, read in reads if question.fact in read)
+            for qid, question in self.questions.items()
+        }
+
+    def all_routes(self) -> list[Route]:
+        routes: list[Route] = list(self.short_circuits)
+        for question in self.questions.values():
+            routes.extend(question.routes)
+        for router in self.routers.values():
+            routes.extend(router.routes)
+        return routes
+
+    def route(self, route_id: str) -> Route | None:
+        return next((r for r in self.all_routes() if r.id == route_id), None)

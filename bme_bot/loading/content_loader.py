@@ -1,0 +1,189 @@
+"""Markdown files with YAML front matter -> `ContentLibrary`, and the content lint.
+
+Front matter carries `id`, `title`, `sources` (a list of citations) and `reviewed` (a date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bme_bot.core.content import ContentDoc
+from bme_bot.loading.errors import ContentError, Issue
+from bme_bot.loading.yaml_lines import load_plain_yaml
+
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
+FRONT_KEYS = {"id", "title", "sources", "reviewed"}
+
+BANNED = {
+    r"\byou have\b": "a diagnostic claim ('you have ...'): describe, do not diagnose",
+    r"\byou(?:'ve| are) got\b": "a diagnostic claim: describe, do not diagnose",
+    r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|µg|milligrams?|micrograms?)\b": "a drug dose: no doses",
+    r"\bpitting\b": "pitting swelling is soft-tissue edema, not marrow edema (seed error)",
+    r"\bcore depression\b": "the procedure is core decompression (seed error)",
+    r"\bspinal cord decompression\b": "the procedure is core decompression (seed error)",
+    r"ultrasound (?:can|will|may) (?:show|see|detect)": "ultrasound cannot see inside bone",
+    r"\broutine (?:bone marrow )?biopsy\b": "a bone marrow biopsy is not routine (seed error)",
+    r"\bguarantee": "no guarantees in health education",
+}
+
+SENTENCE = re.compile(r"[^.!?]+[.!?]")
+
+
+@dataclass(frozen=True)
+class ContentReport:
+    id: str
+    path: str
+    words: int
+    average_sentence_words: float
+
+
+def load_content(directory: Path | str) -> dict[str, ContentDoc]:
+    """Read every `*.md` in a directory; raises ContentError listing every bad file."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ContentError([Issue(str(directory), 0, "", "content directory not found")])
+    docs: dict[str, ContentDoc] = {}
+    issues: list[Issue] = []
+    for path in sorted(directory.glob("*.md")):
+        doc = _read(path, issues)
+        if doc is None:
+            continue
+        if doc.id in docs:
+            issues.append(
+                Issue(str(path), 2, "id", f"id {doc.id!r} also used by {docs[doc.id].path}")
+            )
+        docs[doc.id] = doc
+    if issues:
+        raise ContentError(issues)
+    return docs
+
+
+def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
+    file = str(path)
+    text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        issues.append(
+            Issue(file, 1, "", "missing front matter (--- id/title/sources/reviewed ---)")
+        )
+        return None
+    try:
+        meta = load_plain_yaml(match.group(1))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        issues.append(Issue(file, (mark.line + 2) if mark else 1, "", f"front matter YAML: {exc}"))
+        return None
+    if not isinstance(meta, dict):
+        issues.append(Issue(file, 2, "", "front matter must be a mapping"))
+        return None
+    before = len(issues)
+    for key in sorted(set(meta) - FRONT_KEYS):
+        issues.append(Issue(file, _line(match.group(1), key), key, "unknown front matter key"))
+    for key in sorted(FRONT_KEYS - set(meta)):
+        issues.append(Issue(file, 1, key, "missing front matter key"))
+    sources = meta.get("sources")
+    if "sources" in meta and (
+        not isinstance(sources, list)
+        or not sources
+        or not all(isinstance(s, str) and s.strip() for s in sources)
+    ):
+        issues.append(
+            Issue(
+                file,
+                _line(match.group(1), "sources"),
+                "sources",
+                "needs a non-empty list of citations",
+            )
+        )
+    reviewed = meta.get("reviewed")
+    if "reviewed" in meta and not isinstance(reviewed, dt.date):
+        try:
+            dt.date.fromisoformat(str(reviewed))
+        except ValueError:
+            issues.append(
+                Issue(
+                    file, _line(match.group(1), "reviewed"), "reviewed", "needs a date (YYYY-MM-DD)"
+                )
+            )
+    doc_id = str(meta.get("id", ""))
+    if "id" in meta and doc_id != path.stem:
+        issues.append(
+            Issue(
+                file,
+                _line(match.group(1), "id"),
+                "id",
+                f"id {doc_id!r} differs from the file name {path.stem!r}",
+            )
+        )
+    body = match.group(2).strip()
+    if not body:
+        issues.append(Issue(file, 1, "", "empty body"))
+    if len(issues) > before:
+        return None
+    return ContentDoc(
+        id=doc_id,
+        title=str(meta["title"]),
+        body=body,
+        sources=tuple(str(s) for s in sources or ()),
+        reviewed=str(reviewed),
+        path=file,
+    )
+
+
+def _line(front: str, key: str) -> int:
+    for number, line in enumerate(front.splitlines(), start=2):
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def lint_content(
+    docs: dict[str, ContentDoc], used: set[str]
+) -> tuple[list[Issue], list[ContentReport]]:
+    """Banned phrasing, unused files, and sentence lengths (reported, not enforced)."""
+    issues: list[Issue] = []
+    reports: list[ContentReport] = []
+    for doc in docs.values():
+        lines = doc.body.splitlines()
+        for pattern, why in BANNED.items():
+            for number, line in enumerate(lines):
+                if re.search(pattern, line, re.IGNORECASE):
+                    body_start = _body_line(doc)
+                    issues.append(
+                        Issue(doc.path, body_start + number, "", f"banned phrasing: {why}")
+                    )
+        if doc.id not in used:
+            issues.append(
+                Issue(doc.path, 1, "", f"content {doc.id!r} is not used by any flow or by the bot")
+            )
+        reports.append(_report(doc))
+    return issues, reports
+
+
+def _body_line(doc: ContentDoc) -> int:
+    try:
+        text = Path(doc.path).read_text(encoding="utf-8")
+    except OSError:
+        return 1
+    closing = text.find("\n---\n", 4)
+    offset = text[: closing + 5].count("\n") if closing >= 0 else 0
+    leading = (
+        len(text[closing + 5 :]) - len(text[closing + 5 :].lstrip("\n")) if closing >= 0 else 0
+    )
+    return offset + leading + 1
+
+
+def _report(doc: ContentDoc) -> ContentReport:
+    plain = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", doc.body).replace("**", "")
+    plain = re.sub(r"^\s*-\s+", "", plain, flags=re.MULTILINE)
+    chunks = [
+        c for block in plain.split("\n") for c in (SENTENCE.findall(block) or [block]) if c.strip()
+    ]
+    words = [len(c.split()) for c in chunks]
+    average = sum(words) / len(words) if words else 0.0
+    return ContentReport(doc.id, doc.path, sum(words), round(average, 1))

@@ -1,0 +1,107 @@
+"""An in-process store for tests and the console: the reference behaviour of the contract."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bme_bot.storage.base import (
+    SEEN_UPDATES_SECONDS,
+    DuplicateUpdateError,
+    KeyedLocks,
+    StaleWriteError,
+    Stored,
+)
+
+
+class MemoryStore:
+    def __init__(
+        self,
+        ttl_seconds: float = 30 * 86400,
+        clock: Callable[[], float] = time.time,
+        *,
+        seen_seconds: float = SEEN_UPDATES_SECONDS,
+    ):
+        self._ttl = ttl_seconds
+        self._seen_seconds = seen_seconds
+        self._clock = clock
+        self._sessions: dict[str, tuple[Stored, float]] = {}
+        self._seen: dict[int, float] = {}
+        self._counters: Counter[str] = Counter()
+        self._locks: KeyedLocks[str] = KeyedLocks()
+
+    def _live(self, chat: str) -> Stored | None:
+        entry = self._sessions.get(chat)
+        if entry is None:
+            return None
+        stored, saved_at = entry
+        if self._clock() - saved_at > self._ttl:
+            del self._sessions[chat]
+            return None
+        return stored
+
+    async def load(self, chat: str) -> Stored | None:
+        stored = self._live(chat)
+        return None if stored is None else Stored(copy.deepcopy(stored.data), stored.version)
+
+    async def save(
+        self,
+        chat: str,
+        data: dict[str, Any],
+        *,
+        expected_version: int,
+        update_id: int | None = None,
+        counters: dict[str, int] | None = None,
+    ) -> int:
+        if update_id is not None and await self.seen(update_id):
+            raise DuplicateUpdateError(f"update {update_id} was already handled")
+        current = self._live(chat)
+        version = current.version if current else 0
+        if version != expected_version:
+            raise StaleWriteError(f"stored version {version}, expected {expected_version}")
+        now = self._clock()
+        self._sessions[chat] = (Stored(copy.deepcopy(data), version + 1), now)
+        if update_id is not None:
+            self._seen[update_id] = now
+        self._counters.update(counters or {})
+        return version + 1
+
+    async def delete(self, chat: str, *, update_id: int | None = None) -> None:
+        self._sessions.pop(chat, None)
+        if update_id is not None:
+            self._seen[update_id] = self._clock()
+
+    @asynccontextmanager
+    async def lock(self, chat: str) -> AsyncIterator[None]:
+        async with self._locks.hold(chat):
+            yield
+
+    async def seen(self, update_id: int) -> bool:
+        at = self._seen.get(update_id)
+        return at is not None and self._clock() - at <= self._seen_seconds
+
+    async def purge_expired(self) -> int:
+        now = self._clock()
+        old = [c for c, (_, t) in self._sessions.items() if now - t > self._ttl]
+        for chat in old:
+            del self._sessions[chat]
+        for update_id in [u for u, t in self._seen.items() if now - t > self._seen_seconds]:
+            del self._seen[update_id]
+        return len(old)
+
+    async def counters(self) -> dict[str, int]:
+        return dict(self._counters)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def chats(self) -> list[str]:
+        """The chats with a stored session (for tests: /forget must leave none)."""
+        return list(self._sessions)

@@ -1,0 +1,290 @@
+"""The embedded default store: one SQLite file, WAL, one transaction per step.
+
+All SQL runs on one worker thread that owns the connection, so the event loop never blocks
+on disk and the connection is never shared between threads. Each save is one
+`BEGIN IMMEDIATE` transaction: check the update id is new, check the version, upsert the
+session, mark the update id seen, add the counters, commit. Several processes may share the
+file: `BEGIN IMMEDIATE` serialises their writers (waiting up to `busy_timeout`), and the
+version check turns a lost race into `StaleWriteError`, which the service retries.
+
+Erasure: `secure_delete` zeroes deleted content in the database pages, and after a /forget
+the WAL is checkpointed and truncated so no old page image keeps the chat either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bme_bot.storage.base import (
+    SEEN_UPDATES_SECONDS,
+    DuplicateUpdateError,
+    KeyedLocks,
+    StaleWriteError,
+    Stored,
+    StoreError,
+)
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    chat TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sessions_updated_at ON sessions (updated_at);
+CREATE TABLE IF NOT EXISTS seen_updates (
+    update_id INTEGER PRIMARY KEY,
+    seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS seen_updates_seen_at ON seen_updates (seen_at);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class SqliteStore:
+    def __init__(
+        self,
+        path: str | Path,
+        ttl_seconds: float = 30 * 86400,
+        *,
+        clock: Callable[[], float] = time.time,
+        seen_seconds: float = SEEN_UPDATES_SECONDS,
+        busy_timeout_ms: int = 5000,
+    ) -> None:
+        self.path = Path(path)
+        self._ttl = ttl_seconds
+        self._seen_seconds = seen_seconds
+        self._clock = clock
+        self._locks: KeyedLocks[str] = KeyedLocks()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = self._executor.submit(self._connect, busy_timeout_ms).result()
+        except (OSError, sqlite3.Error) as exc:
+            self._executor.shutdown(wait=False)
+            raise StoreError(f"cannot open the SQLite store at {self.path}: {exc}") from exc
+
+    def _connect(self, busy_timeout_ms: int) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # durable across kill -9 in WAL mode
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return conn
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise StoreError("the SQLite store is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, self._conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store failed: {exc}") from exc
+
+    # --- the contract -------------------------------------------------------------------
+
+    async def load(self, chat: str) -> Stored | None:
+        oldest = self._clock() - self._ttl
+
+        def load(conn: sqlite3.Connection) -> tuple[str, int] | None:
+            row = conn.execute(
+                "SELECT data, version FROM sessions WHERE chat = ? AND updated_at >= ?",
+                (chat, oldest),
+            ).fetchone()
+            return None if row is None else (str(row[0]), int(row[1]))
+
+        row = await self._run(load)
+        if row is None:
+            return None
+        return Stored.decode(row[0], row[1])
+
+    async def save(
+        self,
+        chat: str,
+        data: dict[str, Any],
+        *,
+        expected_version: int,
+        update_id: int | None = None,
+        counters: dict[str, int] | None = None,
+    ) -> int:
+        text = json.dumps(data, separators=(",", ":"), sort_keys=True)
+        now = self._clock()
+        counts = sorted((counters or {}).items())
+
+        def save(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                new = _save_in_transaction(
+                    conn,
+                    chat,
+                    text,
+                    expected_version,
+                    update_id,
+                    counts,
+                    now,
+                    self._ttl,
+                    self._seen_seconds,
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return new
+
+        return await self._run(save)
+
+    async def delete(self, chat: str, *, update_id: int | None = None) -> None:
+        now = self._clock()
+
+        def delete(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM sessions WHERE chat = ?", (chat,))
+                if update_id is not None:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO seen_updates (update_id, seen_at) VALUES (?, ?)",
+                        (update_id, now),
+                    )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            # Old page images of the chat may still sit in the WAL: copy back and truncate.
+            # (A reader in another process can keep part of the WAL alive until it ends.)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+        await self._run(delete)
+
+    @asynccontextmanager
+    async def lock(self, chat: str) -> AsyncIterator[None]:
+        async with self._locks.hold(chat):
+            yield
+
+    async def seen(self, update_id: int) -> bool:
+        oldest = self._clock() - self._seen_seconds
+
+        def seen(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT 1 FROM seen_updates WHERE update_id = ? AND seen_at >= ?",
+                (update_id, oldest),
+            ).fetchone()
+            return row is not None
+
+        return await self._run(seen)
+
+    async def purge_expired(self) -> int:
+        now = self._clock()
+
+        def purge(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                dropped = conn.execute(
+                    "DELETE FROM sessions WHERE updated_at < ?", (now - self._ttl,)
+                ).rowcount
+                conn.execute(
+                    "DELETE FROM seen_updates WHERE seen_at < ?", (now - self._seen_seconds,)
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            if dropped:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            return int(dropped)
+
+        return await self._run(purge)
+
+    async def counters(self) -> dict[str, int]:
+        def counters(conn: sqlite3.Connection) -> dict[str, int]:
+            rows = conn.execute("SELECT name, value FROM counters").fetchall()
+            return {str(name): int(value) for name, value in rows}
+
+        return await self._run(counters)
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            await self._run(lambda conn: conn.close())
+        finally:
+            self._closed = True
+            self._executor.shutdown(wait=True)
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+
+def _save_in_transaction(
+    conn: sqlite3.Connection,
+    chat: str,
+    text: str,
+    expected_version: int,
+    update_id: int | None,
+    counts: list[tuple[str, int]],
+    now: float,
+    ttl: float,
+    seen_seconds: float,
+) -> int:
+    if update_id is not None:
+        row = conn.execute(
+            "SELECT 1 FROM seen_updates WHERE update_id = ? AND seen_at >= ?",
+            (update_id, now - seen_seconds),
+        ).fetchone()
+        if row is not None:
+            raise DuplicateUpdateError(f"update {update_id} was already handled")
+    row = conn.execute(
+        "SELECT version, updated_at FROM sessions WHERE chat = ?", (chat,)
+    ).fetchone()
+    stored_version = int(row[0]) if row is not None else 0
+    live_version = stored_version if row is not None and float(row[1]) >= now - ttl else 0
+    if live_version != expected_version:
+        raise StaleWriteError(f"stored version {live_version}, expected {expected_version}")
+    # An expired row still counts upwards, so a writer that read it before it expired
+    # cannot match the new version by accident.
+    new = stored_version + 1
+    conn.execute(
+        "INSERT INTO sessions (chat, data, version, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (chat) DO UPDATE SET data = excluded.data, version = excluded.version, "
+        "updated_at = excluded.updated_at",
+        (chat, text, new, now),
+    )
+    if update_id is not None:
+        conn.execute(
+            "INSERT OR REPLACE INTO seen_updates (update_id, seen_at) VALUES (?, ?)",
+            (update_id, now),
+        )
+    for name, value in counts:
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (name, value),
+        )
+    return new

@@ -1,0 +1,323 @@
+"""One contract, three backends: memory, SQLite and a real Redis (see conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from bme_bot.core.engine import Engine
+from bme_bot.core.events import Forget, Start, Text
+from bme_bot.service import Service
+from bme_bot.stats import collect_stats, format_stats_table
+from bme_bot.storage.base import DuplicateUpdateError, StaleWriteError, run_purger
+from bme_bot.storage.memory import MemoryStore
+
+from .backends import REDIS_URL, Backend, require_redis
+from .flows import busy_conversation, path_to_outcome
+
+SESSION = {"flow": "f", "v": "1", "state": "q1", "facts": {"a": "b"}, "history": [], "turn": 1}
+
+
+class TestStoreContract:
+    async def test_load_nothing_then_save_and_load(self, backend: Backend) -> None:
+        store = backend.make()
+        assert await store.load("c1") is None
+        assert await store.save("c1", SESSION, expected_version=0) == 1
+        loaded = await store.load("c1")
+        assert loaded is not None
+        assert loaded.data == SESSION
+        assert loaded.version == 1
+        assert await store.save("c1", {**SESSION, "turn": 2}, expected_version=1) == 2
+        loaded = await store.load("c1")
+        assert loaded is not None and loaded.data["turn"] == 2 and loaded.version == 2
+        assert await store.load("other") is None
+
+    async def test_loaded_data_is_a_copy(self, backend: Backend) -> None:
+        store = backend.make()
+        await store.save("c1", SESSION, expected_version=0)
+        loaded = await store.load("c1")
+        assert loaded is not None
+        loaded.data["facts"]["a"] = "changed"
+        again = await store.load("c1")
+        assert again is not None and again.data["facts"] == {"a": "b"}
+
+    async def test_stale_version_is_refused_and_writes_nothing(self, backend: Backend) -> None:
+        store = backend.make()
+        await store.save("c1", SESSION, expected_version=0)
+        await store.save("c1", {**SESSION, "turn": 2}, expected_version=1)
+        for stale in (0, 1, 5):
+            with pytest.raises(StaleWriteError):
+                await store.save(
+                    "c1",
+                    {**SESSION, "turn": 99},
+                    expected_version=stale,
+                    update_id=stale + 100,
+                    counters={"x": 1},
+                )
+        loaded = await store.load("c1")
+        assert loaded is not None and loaded.data["turn"] == 2 and loaded.version == 2
+        assert not await store.seen(100)
+        assert "x" not in await store.counters()
+
+    async def test_update_id_is_marked_with_the_save_and_refused_twice(
+        self, backend: Backend
+    ) -> None:
+        store = backend.make()
+        assert not await store.seen(7)
+        await store.save("c1", SESSION, expected_version=0, update_id=7, counters={"n": 1})
+        assert await store.seen(7)
+        with pytest.raises(DuplicateUpdateError):
+            await store.save("c1", SESSION, expected_version=1, update_id=7, counters={"n": 1})
+        loaded = await store.load("c1")
+        assert loaded is not None and loaded.version == 1
+        assert (await store.counters())["n"] == 1
+        # Update ids need not rise: an older id that was never seen is new.
+        await store.save("c1", SESSION, expected_version=1, update_id=3)
+        assert await store.seen(3)
+
+    async def test_delete_erases_the_chat(self, backend: Backend) -> None:
+        store = backend.make()
+        chat = "chat-erase-4f1c9a"
+        await store.save(chat, SESSION, expected_version=0, update_id=1, counters={"n": 1})
+        await store.save("keep-me", SESSION, expected_version=0)
+        await store.delete(chat, update_id=2)
+        assert await store.load(chat) is None
+        assert await store.seen(2)
+        assert await backend.raw_mentions(chat) == []
+        assert await store.load("keep-me") is not None
+        await store.delete("never-stored")  # erasing nothing is fine
+        # A new conversation after the erasure starts from nothing.
+        await store.save(chat, SESSION, expected_version=0)
+
+    async def test_sessions_expire_after_the_ttl(self, backend: Backend) -> None:
+        store = backend.make(ttl_seconds=0.4)
+        await store.save("old-chat-5e8a", SESSION, expected_version=0)
+        await backend.advance(0.2)
+        assert await store.load("old-chat-5e8a") is not None
+        await backend.advance(0.5)
+        assert await store.load("old-chat-5e8a") is None
+        await store.purge_expired()
+        assert await backend.raw_mentions("old-chat-5e8a") == []
+        # An expired chat starts again as new.
+        assert await store.save("old-chat-5e8a", SESSION, expected_version=0) >= 1
+
+    async def test_seen_update_ids_expire(self, backend: Backend) -> None:
+        store = backend.make(seen_seconds=0.4)
+        await store.save("c1", SESSION, expected_version=0, update_id=11)
+        assert await store.seen(11)
+        await backend.advance(0.7)
+        assert not await store.seen(11)
+        await store.purge_expired()
+
+    async def test_counters_add_up_and_hold_no_chat(self, backend: Backend) -> None:
+        store = backend.make()
+        await store.save("c1", SESSION, expected_version=0, counters={"a": 1, "b": 2})
+        await store.save("c2", SESSION, expected_version=0, counters={"a": 1})
+        assert await store.counters() == {"a": 2, "b": 2}
+
+    async def test_lock_runs_one_holder_at_a_time_per_chat(self, backend: Backend) -> None:
+        store = backend.make()
+        inside: list[str] = []
+        peak = {"c1": 0, "c2": 0}
+        active = {"c1": 0, "c2": 0}
+
+        async def hold(chat: str, n: int) -> None:
+            async with store.lock(chat):
+                active[chat] += 1
+                peak[chat] = max(peak[chat], active[chat])
+                inside.append(f"{chat}:{n}")
+                await asyncio.sleep(0.002)
+                active[chat] -= 1
+
+        await asyncio.gather(*(hold(c, n) for n in range(10) for c in ("c1", "c2")))
+        assert peak == {"c1": 1, "c2": 1}
+        assert [x for x in inside if x.startswith("c1")] == [f"c1:{n}" for n in range(10)]
+
+    async def test_ping_and_close(self, backend: Backend) -> None:
+        store = backend.make()
+        await store.ping()
+
+    # --- through the service -----------------------------------------------------------
+
+    async def test_duplicate_update_is_processed_once(
+        self, backend: Backend, engine: Engine
+    ) -> None:
+        service = Service(engine, backend.make())
+        first = await service.handle("c1", Start(), update_id=500)
+        again = await service.handle("c1", Start(), update_id=500)
+        assert not first.duplicate and first.replies
+        assert again.duplicate and again.replies == [] and again.session is None
+        third = await service.handle("c1", Start(), update_id=501)
+        assert third.session is not None and third.session.turn == 2
+        counters = await service.store.counters()
+        assert counters["asked:consent"] == 1
+
+    async def test_concurrent_updates_of_one_chat_equal_handling_them_in_order(
+        self, backend: Backend, engine: Engine
+    ) -> None:
+        events = busy_conversation(engine)
+        reference = Service(engine, MemoryStore())
+        for n, event in enumerate(events):
+            await reference.handle("c1", event, update_id=n)
+        service = Service(engine, backend.make())
+        # Every update arrives at once, several twice; a second chat runs alongside.
+        deliveries = [(n, e) for n, e in enumerate(events)]
+        deliveries += deliveries[::3]
+        started = time.perf_counter()
+        turns = await asyncio.gather(
+            *(service.handle("c1", e, update_id=n) for n, e in deliveries),
+            *(service.handle("c2", e, update_id=10_000 + n) for n, e in enumerate(events)),
+        )
+        elapsed = time.perf_counter() - started
+        assert sum(not t.duplicate for t in turns[: len(deliveries)]) == len(events)
+        expected = await reference.store.load("c1")
+        got = await service.store.load("c1")
+        other = await service.store.load("c2")
+        assert expected is not None and got is not None and other is not None
+        assert got.data == expected.data == other.data
+        assert got.version == len(events)
+        counters = await service.store.counters()
+        assert counters == {k: 2 * v for k, v in (await reference.store.counters()).items()}
+        assert elapsed < 20
+
+    async def test_forget_leaves_no_row_and_no_key(self, backend: Backend, engine: Engine) -> None:
+        service = Service(engine, backend.make())
+        chat = "chat-forget-9d2e71"
+        for n, event in enumerate(path_to_outcome(engine)):
+            await service.handle(chat, event, update_id=n)
+        assert await service.store.load(chat) is not None
+        turn = await service.handle(chat, Text("/forget"), update_id=999)
+        assert turn.session is None
+        assert "erased" in turn.replies[0].text
+        assert await service.store.load(chat) is None
+        assert await backend.raw_mentions(chat) == []
+        again = await service.handle(chat, Forget(), update_id=999)
+        assert again.duplicate
+        # The counters survive: they never held the chat.
+        assert (await service.store.counters())["conversations_started"] == 1
+
+    async def test_counters_and_stats_table(self, backend: Backend, engine: Engine) -> None:
+        service = Service(engine, backend.make())
+        path = path_to_outcome(engine)
+        for n, event in enumerate(path):
+            await service.handle("c1", event, update_id=n)
+        await service.handle("c2", path[0], update_id=100)
+        session = (await service.handle("c1", Start(), update_id=101)).session
+        assert session is not None and session.turn > 1
+        final = Service(engine, MemoryStore())
+        done = None
+        for event in path:
+            done = (await final.handle("x", event)).session
+        assert done is not None and done.outcome is not None
+        counters = await service.store.counters()
+        assert counters["conversations_started"] == 3
+        assert counters[f"outcome:{done.outcome}"] == 1
+        assert counters["asked:consent"] == 3
+        assert counters["answered:consent"] == 1
+        assert not any("c1" in k or "c2" in k for k in counters)
+        rows = await collect_stats(service.store, engine.flow)
+        by = {(r.section, r.name): r for r in rows}
+        outcome = engine.flow.outcomes[done.outcome]
+        assert by[("conversations", "started")].count == 3
+        assert by[("disposition", outcome.disposition)].count == 1
+        assert by[("rule", outcome.rule)].count == 1
+        assert by[("question", "consent")].dropped == 2
+        table = format_stats_table(rows)
+        assert "Conversations started: 3" in table
+        assert outcome.rule in table and "Left here" in table
+
+    async def test_purger_task_runs_until_stopped(self, backend: Backend) -> None:
+        store = backend.make(ttl_seconds=0.2)
+        await store.save("old-chat-5e8a", SESSION, expected_version=0)
+        await backend.advance(0.4)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_purger(store, 0.01, stop))
+        await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, 2)
+        assert await store.load("old-chat-5e8a") is None
+        assert await backend.raw_mentions("old-chat-5e8a") == []
+
+
+async def test_sqlite_purge_drops_old_rows_and_update_ids(backend_sqlite: Any) -> None:
+    backend = backend_sqlite
+    store = backend.make(ttl_seconds=100, seen_seconds=50)
+    await store.save("old-chat-5e8a", SESSION, expected_version=0, update_id=1)
+    backend.clock.now += 60
+    await store.save("new", SESSION, expected_version=0, update_id=2)
+    backend.clock.now += 60
+    assert await store.purge_expired() == 1
+    with sqlite3.connect(backend.db_path) as conn:
+        chats = [r[0] for r in conn.execute("SELECT chat FROM sessions")]
+        seen = [r[0] for r in conn.execute("SELECT update_id FROM seen_updates")]
+    conn.close()
+    assert chats == ["new"]
+    assert seen == []  # both past 50 s
+
+
+@pytest.fixture()
+async def backend_sqlite(tmp_path: Any) -> Any:
+    backend = Backend("sqlite", tmp_path)
+    yield backend
+    await backend.cleanup()
+
+
+@pytest.mark.redis
+async def test_redis_keys_all_carry_a_ttl(engine: Engine, tmp_path: Any) -> None:
+    require_redis()
+    backend = Backend("redis", tmp_path)
+    backend.raw = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        service = Service(engine, backend.make(ttl_seconds=3600))
+        await service.handle("c1", Start(), update_id=1)
+        store = service.store
+        assert 0 < await backend.raw.pttl(f"{backend.prefix}:session:c1") <= 3600 * 1000
+        seen_ttl = await backend.raw.pttl(f"{backend.prefix}:seen:1")
+        assert 47 * 3600 * 1000 < seen_ttl <= 48 * 3600 * 1000
+        async with store.lock("c1"):
+            assert 0 < await backend.raw.pttl(f"{backend.prefix}:lock:c1") <= 30_000
+        for key in await backend.keys():
+            if key != f"{backend.prefix}:counters":
+                assert await backend.raw.pttl(key) > 0, key
+    finally:
+        await backend.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("kind", "blob"),
+    [
+        ("sqlite", "{not json"),
+        ("sqlite", "[1, 2]"),
+        pytest.param("redis", "{not json", marks=pytest.mark.redis),
+        pytest.param("redis", '"a string"', marks=pytest.mark.redis),
+    ],
+)
+async def test_a_damaged_stored_session_is_a_store_error(
+    kind: str, blob: str, tmp_path: Path
+) -> None:
+    """Bytes that are not a JSON object come out of `load` as StoreError, in both backends."""
+    from bme_bot.storage.base import StoreError
+
+    if kind == "redis":
+        require_redis()
+    backend = Backend(kind, tmp_path)
+    try:
+        store = backend.make()
+        await store.save("c1", SESSION, expected_version=0)
+        if kind == "sqlite":
+            with sqlite3.connect(backend.db_path) as conn:
+                conn.execute("UPDATE sessions SET data = ? WHERE chat = ?", (blob, "c1"))
+            conn.close()
+        else:
+            backend.raw = Redis.from_url(REDIS_URL, decode_responses=True)
+            await backend.raw.hset(store.session_key("c1"), "d", blob)
+        with pytest.raises(StoreError, match="stored session is not"):
+            await store.load("c1")
+    finally:
+        await backend.cleanup()

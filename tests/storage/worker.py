@@ -1,0 +1,73 @@
+"""A bot process for the multi-process tests: `python worker.py MODE STORE_URL CHAT ARG`.
+
+deliver: ARG is JSON {"ids": [...], "start_at": epoch}; each id is a /start update of CHAT,
+         handled 4 at a time from `start_at`, re-delivered on ServiceUnavailable as Telegram
+         would (bounded); prints one JSON summary line.
+loop:    ARG is the first update id; handles /start updates of CHAT one after another and
+         prints the saved turn after each, until killed (bounded: 60 s or 100000 updates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+
+from bme_bot.app import build_engine
+from bme_bot.config import load_settings
+from bme_bot.core.events import Start
+from bme_bot.service import Service, ServiceUnavailable
+from bme_bot.storage.url import open_store
+
+
+async def deliver(url: str, chat: str, arg: str) -> None:
+    spec = json.loads(arg)
+    service = Service(build_engine(load_settings({})), open_store(url, 3600))
+    summary: dict[str, float] = {"handled": 0, "duplicates": 0, "unavailable": 0}
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for update_id in spec["ids"]:
+        queue.put_nowait(update_id)
+
+    async def webhook() -> None:
+        while not queue.empty():
+            update_id = queue.get_nowait()
+            await asyncio.sleep(random.uniform(0, 0.004))  # updates arrive over time
+            for _ in range(50):
+                try:
+                    turn = await service.handle(chat, Start(), update_id=update_id)
+                except ServiceUnavailable:
+                    summary["unavailable"] += 1
+                    await asyncio.sleep(0.01)
+                    continue
+                summary["duplicates" if turn.duplicate else "handled"] += 1
+                summary.setdefault("first", time.time())
+                summary["last"] = time.time()
+                break
+            else:
+                raise SystemExit(f"update {update_id} never got through")
+
+    await asyncio.sleep(max(0.0, spec["start_at"] - time.time()))
+    await asyncio.wait_for(asyncio.gather(*(webhook() for _ in range(4))), timeout=60)
+    await service.store.close()
+    summary["stale_retries"] = service.stale_retries
+    print(json.dumps(summary), flush=True)
+
+
+async def loop(url: str, chat: str, arg: str) -> None:
+    service = Service(build_engine(load_settings({})), open_store(url, 3600))
+    deadline = time.monotonic() + 60
+    update_id = int(arg)
+    for _ in range(100_000):
+        if time.monotonic() > deadline:
+            break
+        turn = await service.handle(chat, Start(), update_id=update_id)
+        assert turn.session is not None
+        print(turn.session.turn, flush=True)
+        update_id += 1
+
+
+if __name__ == "__main__":
+    mode, url, chat, arg = sys.argv[1:5]
+    asyncio.run({"deliver": deliver, "loop": loop}[mode](url, chat, arg))
