@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -83,7 +84,7 @@ class SqliteStore:
             self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
         )
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn, time.monotonic() + busy_timeout_ms / 1000)
         conn.execute("PRAGMA synchronous = NORMAL")  # durable across kill -9 in WAL mode
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("BEGIN IMMEDIATE")
@@ -288,3 +289,20 @@ def _save_in_transaction(
             (name, value),
         )
     return new
+
+
+def _enable_wal(conn: sqlite3.Connection, deadline: float) -> None:
+    """Switch to WAL, retrying while another process does the same on a fresh file.
+
+    Two processes that open a new file at once both hold a shared lock and both want the
+    exclusive one; SQLite answers one of them "database is locked" at once instead of calling
+    the busy handler (it would deadlock), so the wait is ours to do.
+    """
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.002, 0.02))  # noqa: S311 (jitter, not secrecy)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import shutil
@@ -15,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -62,10 +64,14 @@ async def test_two_processes_one_chat_exact_once(kind: str, tmp_path: Path) -> N
         for share in shares:
             rng.shuffle(share)  # webhooks do not arrive in order
         delivered = sum(len(s) for s in shares)
-        start_at = time.time() + 1.5
+        barrier = tmp_path / "ready"
+        barrier.mkdir()
         procs = [
             spawn(
-                "deliver", backend.url, "shared-chat", json.dumps({"ids": s, "start_at": start_at})
+                "deliver",
+                backend.url,
+                "shared-chat",
+                json.dumps({"ids": s, "barrier": str(barrier), "parties": len(shares)}),
             )
             for s in shares
         ]
@@ -92,6 +98,39 @@ async def test_two_processes_one_chat_exact_once(kind: str, tmp_path: Path) -> N
         print(f"{kind}: {delivered} deliveries, {summaries}")
     finally:
         await backend.cleanup()
+
+
+def open_and_close(path: str, barrier: Any, results: Any) -> None:
+    """A child process: open the SQLite store the moment the others do, report how it went."""
+    barrier.wait(timeout=30)
+    try:
+        store = open_store(f"sqlite:///{path}", 3600)
+        asyncio.run(store.close())
+        results.put("ok")
+    except StoreError as exc:
+        results.put(str(exc))
+
+
+@pytest.mark.slow
+def test_processes_open_a_fresh_sqlite_file_at_once(tmp_path: Path) -> None:
+    """Replicas starting together on a new file all open it (SQLite refuses one of two
+    simultaneous switches to WAL without waiting; seen in about 1 open in 14 before the fix)."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    outcomes: list[str] = []
+    for round_ in range(25):
+        barrier = context.Barrier(3)
+        path = str(tmp_path / f"round{round_}" / "bot.sqlite3")
+        children = [
+            context.Process(target=open_and_close, args=(path, barrier, results)) for _ in range(3)
+        ]
+        for child in children:
+            child.start()
+        for child in children:
+            child.join(timeout=30)
+            assert child.exitcode == 0
+        outcomes += [results.get(timeout=5) for _ in children]
+    assert outcomes == ["ok"] * len(outcomes), [o for o in outcomes if o != "ok"]
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """A bot process for the multi-process tests: `python worker.py MODE STORE_URL CHAT ARG`.
 
-deliver: ARG is JSON {"ids": [...], "start_at": epoch}; each id is a /start update of CHAT,
-         handled 4 at a time from `start_at`, re-delivered on ServiceUnavailable as Telegram
-         would (bounded); prints one JSON summary line.
+deliver: ARG is JSON {"ids": [...], "barrier": DIR, "parties": N}; each id is a /start update
+         of CHAT, handled 4 at a time once all N workers are ready (each leaves a file in DIR),
+         re-delivered on ServiceUnavailable as Telegram would (bounded); prints one JSON
+         summary line.
 loop:    ARG is the first update id; handles /start updates of CHAT one after another and
          prints the saved turn after each, until killed (bounded: 60 s or 100000 updates).
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sys
 import time
+from pathlib import Path
 
 from bme_bot.app import build_engine
 from bme_bot.config import load_settings
@@ -33,7 +36,7 @@ async def deliver(url: str, chat: str, arg: str) -> None:
     async def webhook() -> None:
         while not queue.empty():
             update_id = queue.get_nowait()
-            await asyncio.sleep(random.uniform(0, 0.004))  # updates arrive over time
+            await asyncio.sleep(random.uniform(0.002, 0.01))  # updates arrive over time
             for _ in range(50):
                 try:
                     turn = await service.handle(chat, Start(), update_id=update_id)
@@ -48,11 +51,21 @@ async def deliver(url: str, chat: str, arg: str) -> None:
             else:
                 raise SystemExit(f"update {update_id} never got through")
 
-    await asyncio.sleep(max(0.0, spec["start_at"] - time.time()))
+    await asyncio.to_thread(wait_for_the_others, Path(spec["barrier"]), int(spec["parties"]))
     await asyncio.wait_for(asyncio.gather(*(webhook() for _ in range(4))), timeout=60)
     await service.store.close()
     summary["stale_retries"] = service.stale_retries
     print(json.dumps(summary), flush=True)
+
+
+def wait_for_the_others(barrier: Path, parties: int) -> None:
+    """Start together, however long each process took to import and open the store."""
+    (barrier / str(os.getpid())).touch()
+    deadline = time.monotonic() + 60
+    while len(list(barrier.iterdir())) < parties:
+        if time.monotonic() > deadline:
+            raise SystemExit("the other workers never got ready")
+        time.sleep(0.001)
 
 
 async def loop(url: str, chat: str, arg: str) -> None:
