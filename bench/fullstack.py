@@ -11,7 +11,10 @@ The baseline (bench/baseline_bot.py) runs the same way against the same fake ser
 processes updates one at a time, as PTB requires for a ConversationHandler: with
 `concurrent_updates(True)` a tap that arrives before the handler has returned its next state is
 matched against the old state, and in a trial 31 of 100 conversations stalled or answered a
-question twice (`BASELINE_CONCURRENT=1` reproduces it). Ratios are bme-bot / baseline within
+question twice (`BASELINE_CONCURRENT=1` reproduces it). bme-bot handles 8 updates at once by
+default; the row "1 in flight" runs it one at a time like the baseline (like for like: on
+loopback a Bot API round trip costs nothing, so concurrency only adds httpcore's pool scans,
+while on a real network it hides the round trips). Ratios are bme-bot / baseline within
 the same `python -m bench` run: throughput above 1.0x and latency below 1.0x favour bme-bot.
 Each run is bounded (60 s + 0.35 s per user); a run that does not finish is reported as
 INCOMPLETE with the throughput of the updates that were answered.
@@ -74,8 +77,11 @@ def redis_available() -> bool:
         client.close()
 
 
-def run_once(bot: str, mode: str, users: int, store: str = "sqlite") -> dict[str, Any]:
-    """One run; `bot` is "bme", "baseline" or "baseline-concurrent"; returns the fake server's result."""
+def run_once(
+    bot: str, mode: str, users: int, store: str = "sqlite", in_flight: int | None = None
+) -> dict[str, Any]:
+    """One run; `bot` is "bme", "baseline" or "baseline-concurrent"; returns the fake server's
+    result. `in_flight` sets bme-bot's TELEGRAM_UPDATES_IN_FLIGHT (default: its own, 8)."""
     deadline = 60.0 + users * 0.35
     with tempfile.TemporaryDirectory(prefix="bme-bench-fs-") as tmp:
         out = Path(tmp) / "result.json"
@@ -102,6 +108,9 @@ def run_once(bot: str, mode: str, users: int, store: str = "sqlite") -> dict[str
             # simulated people tap with no pause. Production keeps both on (30 messages/s).
             env["TELEGRAM_CHAT_RATE"] = "0"
             env["TELEGRAM_SEND_RATE"] = "0"
+            env.pop("TELEGRAM_UPDATES_IN_FLIGHT", None)
+            if in_flight is not None:
+                env["TELEGRAM_UPDATES_IN_FLIGHT"] = str(in_flight)
             env["STORE_URL"] = (
                 f"sqlite:///{tmp}/bot.sqlite3"
                 if store == "sqlite"
@@ -209,14 +218,16 @@ def run(quick: bool = False, runs: int = 3, users: tuple[int, ...] | None = None
     rows: list[Row] = []
     for mode in ("polling", "webhook"):
         for n in sizes:
-            configs: list[tuple[str, str, str]] = [("baseline", "", "baseline")]
-            configs += [("bme", s, f"bme-bot {s}") for s in stores]
+            configs: list[tuple[str, str, str, int | None]] = [("baseline", "", "baseline", None)]
+            configs += [("bme", s, f"bme-bot {s}", None) for s in stores]
+            # Like for like: one update at a time, as the baseline's ConversationHandler works.
+            configs.append(("bme", "sqlite", "bme-bot sqlite, 1 in flight", 1))
             summaries: dict[str, dict[str, Any]] = {}
             # Interleave the configurations run by run, so drift hits them all alike.
-            collected: dict[str, list[dict[str, Any]]] = {label: [] for *_, label in configs}
+            collected: dict[str, list[dict[str, Any]]] = {label: [] for *_, label, _ in configs}
             for _ in range(runs):
-                for bot, store, label in configs:
-                    result = run_once(bot, mode, n, store or "sqlite")
+                for bot, store, label, in_flight in configs:
+                    result = run_once(bot, mode, n, store or "sqlite", in_flight)
                     if not result.get("complete"):
                         print(
                             f"  warning: {label} {mode} {n} users did not complete: "
@@ -227,7 +238,7 @@ def run(quick: bool = False, runs: int = 3, users: tuple[int, ...] | None = None
             for label, results in collected.items():
                 summaries[label] = summarise(results)
             base = summaries["baseline"]
-            for _bot, _store, label in configs:
+            for _bot, _store, label, _in_flight in configs:
                 s = summaries[label]
                 note = f"{s['bot_cpu_ms_per_update']:.2f} ms bot CPU/update"
                 if label.startswith("bme-bot"):

@@ -208,3 +208,45 @@ def test_send_rate_limiter_is_on_by_default_and_can_be_turned_off() -> None:
     assert limiter({"TELEGRAM_SEND_RATE": "0"}) is None
     with pytest.raises(ConfigError, match="TELEGRAM_SEND_RATE"):
         load_telegram_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_SEND_RATE": "fast"})
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, 8), ("1", 1), ("3", 3)])
+async def test_updates_in_flight_is_a_setting_and_a_bound(
+    setting: str | None, expected: int
+) -> None:
+    """TELEGRAM_UPDATES_IN_FLIGHT bounds how many updates are handled at once (default 8)."""
+    from bme_bot.adapters.telegram.app import build_application
+    from bme_bot.adapters.telegram.handlers import TelegramBot
+
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+    if setting is not None:
+        env["TELEGRAM_UPDATES_IN_FLIGHT"] = setting
+    tg = load_telegram_settings(env)
+    bot = TelegramBot(service=None, updates_in_flight=tg.updates_in_flight)  # type: ignore[arg-type]
+    assert build_application(tg, bot).update_processor.max_concurrent_updates == expected
+
+    class CountingApplication:
+        """The one method `process` uses, counting how many updates are inside it at once."""
+
+        def __init__(self) -> None:
+            self.inside = 0
+            self.most = 0
+
+        async def process_update(self, update: object) -> None:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+            await asyncio.sleep(0.01)
+            self.inside -= 1
+
+    application = CountingApplication()
+    await asyncio.wait_for(
+        asyncio.gather(*(bot.process(application, object()) for _ in range(20))),  # type: ignore[arg-type]
+        timeout=10,
+    )
+    assert application.most == expected
+
+
+@pytest.mark.parametrize("bad", ["0", "257", "many"])
+def test_updates_in_flight_refuses_bad_values(bad: str) -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_UPDATES_IN_FLIGHT"):
+        load_telegram_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_UPDATES_IN_FLIGHT": bad})

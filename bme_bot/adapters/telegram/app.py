@@ -34,7 +34,7 @@ from .handlers import (
     TelegramBot,
 )
 from .request import RetryingRequest
-from .settings import UPDATES_IN_FLIGHT, TelegramSettings, load_telegram_settings
+from .settings import TelegramSettings, load_telegram_settings
 
 if TYPE_CHECKING:
     from .webhook import WebhookServer
@@ -66,7 +66,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(tg.token.reveal())
-        .concurrent_updates(UPDATES_IN_FLIGHT)
+        .concurrent_updates(bot.updates_in_flight)
         .request(
             RetryingRequest(
                 connection_pool_size=32,
@@ -119,7 +119,12 @@ class TelegramRuntime:
     ) -> None:
         self.tg = tg
         self.service = service
-        self.bot = TelegramBot(service, chat_rate=tg.chat_rate, chat_burst=tg.chat_burst)
+        self.bot = TelegramBot(
+            service,
+            chat_rate=tg.chat_rate,
+            chat_burst=tg.chat_burst,
+            updates_in_flight=tg.updates_in_flight,
+        )
         self.application = build_application(
             tg, self.bot, backoff=backoff, read_timeout=read_timeout
         )

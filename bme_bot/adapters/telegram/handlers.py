@@ -188,7 +188,12 @@ class TelegramBot:
     MAX_REMEMBERED = 10_000
 
     def __init__(
-        self, service: Service, *, chat_rate: float = CHAT_RATE, chat_burst: int = CHAT_BURST
+        self,
+        service: Service,
+        *,
+        chat_rate: float = CHAT_RATE,
+        chat_burst: int = CHAT_BURST,
+        updates_in_flight: int = UPDATES_IN_FLIGHT,
     ) -> None:
         self.service = service
         self.username = "this_bot"
@@ -201,12 +206,13 @@ class TelegramBot:
         self._asked: OrderedDict[int, _Asked] = OrderedDict()
         self._notified: OrderedDict[int, None] = OrderedDict()
         self._budget = _ChatBudget(chat_rate, chat_burst) if chat_rate > 0 else None
-        self._in_flight = asyncio.Semaphore(UPDATES_IN_FLIGHT)
+        self.updates_in_flight = updates_in_flight
+        self._in_flight = asyncio.Semaphore(updates_in_flight)
 
     async def process(
         self, application: Application[Any, Any, Any, Any, Any, Any], update: Update
     ) -> None:
-        """Handle one update, at most UPDATES_IN_FLIGHT at once (polling and webhook alike):
+        """Handle one update, at most `updates_in_flight` at once (polling and webhook alike):
         hundreds in flight over one connection pool halve throughput (docs/PERFORMANCE.md)."""
         async with self._in_flight:
             await application.process_update(update)
