@@ -215,15 +215,15 @@ async def test_updates_in_flight_is_a_setting_and_a_bound(
     setting: str | None, expected: int
 ) -> None:
     """TELEGRAM_UPDATES_IN_FLIGHT bounds how many updates are handled at once (default 8)."""
-    from bme_bot.adapters.telegram.app import build_application
-    from bme_bot.adapters.telegram.handlers import TelegramBot
+    from bme_bot.adapters.telegram.app import TelegramRuntime
 
     env = {"TELEGRAM_BOT_TOKEN": TOKEN}
     if setting is not None:
         env["TELEGRAM_UPDATES_IN_FLIGHT"] = setting
-    tg = load_telegram_settings(env)
-    bot = TelegramBot(service=None, updates_in_flight=tg.updates_in_flight)  # type: ignore[arg-type]
-    assert build_application(tg, bot).update_processor.max_concurrent_updates == expected
+    # The runtime's own wiring, from the settings to PTB's processor and the bot's semaphore.
+    runtime = TelegramRuntime(load_telegram_settings(env), service=None)  # type: ignore[arg-type]
+    assert runtime.application.update_processor.max_concurrent_updates == expected
+    bot = runtime.bot
 
     class CountingApplication:
         """The one method `process` uses, counting how many updates are inside it at once."""
