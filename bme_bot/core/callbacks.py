@@ -2,7 +2,8 @@
 
 Telegram limits callback_data to 64 bytes. A question button carries `q|QUESTION|TURN|OPTION`,
 so a tap on a button from an earlier turn is recognised as stale instead of answering the
-current question; menu buttons carry `m|OPTION`. The loader refuses a flow whose payloads
+current question; a checklist item's toggle carries `t|QUESTION|TURN|FACT`; menu buttons
+carry `m|OPTION`. The loader refuses a flow whose payloads
 could exceed the limit.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bme_bot.core.events import Answer
+from bme_bot.core.events import Answer, Toggle
 
 MAX_CALLBACK_BYTES: Final = 64
 MAX_TURN_DIGITS: Final = 7
@@ -21,6 +22,10 @@ def question_payload(question_id: str, turn: int, option_id: str) -> str:
     return f"q|{question_id}|{turn}|{option_id}"
 
 
+def toggle_payload(question_id: str, turn: int, fact: str) -> str:
+    return f"t|{question_id}|{turn}|{fact}"
+
+
 def menu_payload(option_id: str) -> str:
     return f"m|{option_id}"
 
@@ -29,11 +34,20 @@ def longest_question_payload(question_id: str, option_id: str) -> int:
     return len(question_payload(question_id, 10**MAX_TURN_DIGITS - 1, option_id).encode())
 
 
-def parse_payload(data: str) -> Answer | None:
+def parse_payload(data: str) -> Answer | Toggle | None:
     """Read a payload back; None for anything that is not ours (forged or foreign)."""
     if len(data.encode()) > MAX_CALLBACK_BYTES:
         return None
     parts = data.split("|")
+    if (
+        len(parts) == 4
+        and parts[0] == "t"
+        and parts[2].isascii()
+        and parts[2].isdigit()
+        and parts[1]
+        and parts[3]
+    ):
+        return Toggle(parts[3], question=parts[1], turn=int(parts[2]))
     if (
         len(parts) == 4
         and parts[0] == "q"

@@ -20,6 +20,16 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Toggle:
+    """Tick a checklist item: blank -> yes -> not sure -> blank. Nothing is answered until
+    Done; `question` and `turn` bind the tap to the checklist it was shown on."""
+
+    fact: str
+    question: str | None = None
+    turn: int | None = None
+
+
+@dataclass(frozen=True)
 class Text:
     """Typed text: matched to an option's number, id, label or synonyms."""
 
@@ -76,6 +86,7 @@ class Forget:
 Event = (
     Start
     | Answer
+    | Toggle
     | Text
     | Back
     | Restart

@@ -15,10 +15,28 @@ class ReplyOption:
 
 
 @dataclass(frozen=True)
+class ChecklistItem:
+    """One tickable item of a checklist question: a yes/no fact and its current mark.
+
+    `mark` is what the person has ticked so far ("" blank, "yes", "unsure"); nothing is
+    answered until they press Done (or None of these)."""
+
+    fact: str
+    label: str
+    mark: str = ""
+
+
+CHECKLIST_DONE = "done"
+"""Option id of a checklist's Done button: submit the marks as they stand."""
+CHECKLIST_NONE = "none"
+"""Option id of a checklist's "None of these" button: every item is answered no."""
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message. `text` uses a small Markdown subset: paragraphs, `- ` bullets, **bold**,
     and [links](url). A question carries its `question` id and `turn` so that an adapter can
-    bind its buttons to it."""
+    bind its buttons to it; a checklist also carries its items and their marks."""
 
     kind: ReplyKind
     text: str
@@ -26,3 +44,8 @@ class Reply:
     asks: str | None = None
     question: str | None = None
     turn: int | None = None
+    checklist: tuple[ChecklistItem, ...] = ()
+    """Non-empty for a checklist question: the items shown, with their marks. `options`
+    then holds the None-of-these and Done buttons, and `asks` is None."""
+    progress: tuple[int, int] | None = None
+    """For a question: (answers given so far, at most how many answers in all)."""

@@ -262,7 +262,9 @@ class TelegramBot:
         if not await self._admit(context.bot, chat.id, query):
             return
         answer = parse_payload(query.data or "")
-        if answer is None or (answer.question is None and not is_menu_answer(answer)):
+        if answer is None or (
+            isinstance(answer, Answer) and answer.question is None and not is_menu_answer(answer)
+        ):
             log_event(log, "callback_forged", chat=hash_chat(chat.id))
             await self._answer_query(query, MOVED_ON)
             return
