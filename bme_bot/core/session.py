@@ -24,6 +24,13 @@ class Session:
     outcome: str | None = None
     route: str | None = None
     region: str | None = None
+    pending: dict[str, str] = field(default_factory=dict)
+    """Marks ticked on the open checklist, not yet submitted (fact -> "yes" or "unsure")."""
+    early: dict[str, str] = field(default_factory=dict)
+    """Answers given out of order (a red flag the person typed before it was asked); the
+    flow uses each when it reaches that question, so the person is not asked twice."""
+    trail: tuple[str, ...] = field(default=(), compare=False)
+    """The routes and rules the last answer took (for --debug); derived, never stored."""
 
     @property
     def done(self) -> bool:
@@ -46,6 +53,10 @@ class Session:
             data["route"] = self.route
         if self.region is not None:
             data["region"] = self.region
+        if self.pending:
+            data["pending"] = dict(self.pending)
+        if self.early:
+            data["early"] = dict(self.early)
         return data
 
     @classmethod
@@ -54,8 +65,12 @@ class Session:
         try:
             facts = data.get("facts", {})
             history = data.get("history", [])
-            if not isinstance(facts, dict) or not isinstance(history, list):
-                raise TypeError("facts must be a mapping and history a list")
+            pending = data.get("pending", {})
+            early = data.get("early", {})
+            if not all(isinstance(m, dict) for m in (facts, pending, early)) or not isinstance(
+                history, list
+            ):
+                raise TypeError("facts, pending and early must be mappings and history a list")
             return cls(
                 flow_id=str(data["flow"]),
                 flow_version=str(data["v"]),
@@ -66,6 +81,8 @@ class Session:
                 outcome=None if data.get("outcome") is None else str(data["outcome"]),
                 route=None if data.get("route") is None else str(data["route"]),
                 region=None if data.get("region") is None else str(data["region"]),
+                pending={str(k): str(v) for k, v in pending.items()},
+                early={str(k): str(v) for k, v in early.items()},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a stored session: {exc}") from exc
