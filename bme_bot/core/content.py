@@ -14,6 +14,7 @@ class ContentDoc:
     sources: tuple[str, ...]
     reviewed: str
     path: str = ""
+    reviewed_by: str = ""
 
 
 ContentLibrary = Mapping[str, ContentDoc]

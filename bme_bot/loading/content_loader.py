@@ -1,6 +1,7 @@
 """Markdown files with YAML front matter -> `ContentLibrary`, and the content lint.
 
-Front matter carries `id`, `title`, `sources` (a list of citations) and `reviewed` (a date).
+Front matter carries `id`, `title`, `sources` (a list of citations), `reviewed` (a date) and
+`reviewed_by` (the role of the reviewer), so every text can be traced to who checked it and when.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bme_bot.loading.errors import ContentError, Issue
 from bme_bot.loading.yaml_lines import load_plain_yaml
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
-FRONT_KEYS = {"id", "title", "sources", "reviewed"}
+FRONT_KEYS = {"id", "title", "sources", "reviewed", "reviewed_by"}
 
 BANNED = {
     r"\byou have\b": "a diagnostic claim ('you have ...'): describe, do not diagnose",
@@ -29,7 +30,21 @@ BANNED = {
     r"ultrasound (?:can|will|may) (?:show|see|detect)": "ultrasound cannot see inside bone",
     r"\broutine (?:bone marrow )?biopsy\b": "a bone marrow biopsy is not routine (seed error)",
     r"\bguarantee": "no guarantees in health education",
+    # Same-day advice that offers "tomorrow at the latest" or "by tomorrow" quietly turns
+    # urgent into next-day care; no text here needs the word, so it is banned outright.
+    r"\btomorrow\b": (
+        "same-day advice must not say tomorrow: say today, or an emergency department "
+        "if you cannot be seen today"
+    ),
 }
+
+# `{emergency_number}` is the only placeholder the engine fills in anywhere. The safety net may
+# also open a bullet with a fact tag, `- {fact} ` or `- {fact=value} `: the engine drops that
+# bullet when the person already reported the fact, so the net never repeats what they said.
+PLACEHOLDER = "{emergency_number}"
+TAGGED_CONTENT = {"safety_net"}
+BULLET_TAG = re.compile(r"^- \{[a-z_]+(?:=[a-z0-9_]+)?\} ")
+BRACES = re.compile(r"\{[^{}\n]*\}")
 
 SENTENCE = re.compile(r"[^.!?]+[.!?]")
 
@@ -69,7 +84,9 @@ def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
     match = FRONT_MATTER.match(text)
     if match is None:
         issues.append(
-            Issue(file, 1, "", "missing front matter (--- id/title/sources/reviewed ---)")
+            Issue(
+                file, 1, "", "missing front matter (--- id/title/sources/reviewed/reviewed_by ---)"
+            )
         )
         return None
     try:
@@ -110,6 +127,16 @@ def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
                     file, _line(match.group(1), "reviewed"), "reviewed", "needs a date (YYYY-MM-DD)"
                 )
             )
+    reviewed_by = meta.get("reviewed_by")
+    if "reviewed_by" in meta and not (isinstance(reviewed_by, str) and reviewed_by.strip()):
+        issues.append(
+            Issue(
+                file,
+                _line(match.group(1), "reviewed_by"),
+                "reviewed_by",
+                "needs the reviewer's role as text (e.g. project clinical lead)",
+            )
+        )
     doc_id = str(meta.get("id", ""))
     if "id" in meta and doc_id != path.stem:
         issues.append(
@@ -132,6 +159,7 @@ def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
         sources=tuple(str(s) for s in sources or ()),
         reviewed=str(reviewed),
         path=file,
+        reviewed_by=str(reviewed_by).strip(),
     )
 
 
@@ -145,24 +173,48 @@ def _line(front: str, key: str) -> int:
 def lint_content(
     docs: dict[str, ContentDoc], used: set[str]
 ) -> tuple[list[Issue], list[ContentReport]]:
-    """Banned phrasing, unused files, and sentence lengths (reported, not enforced)."""
+    """Banned phrasing, placeholders, unused files, and sentence lengths (reported only)."""
     issues: list[Issue] = []
     reports: list[ContentReport] = []
     for doc in docs.values():
         lines = doc.body.splitlines()
+        body_start = _body_line(doc)
         for pattern, why in BANNED.items():
             for number, line in enumerate(lines):
                 if re.search(pattern, line, re.IGNORECASE):
-                    body_start = _body_line(doc)
                     issues.append(
                         Issue(doc.path, body_start + number, "", f"banned phrasing: {why}")
                     )
+        for number, line in enumerate(lines):
+            for problem in _placeholder_problems(doc.id, line):
+                issues.append(Issue(doc.path, body_start + number, "", problem))
         if doc.id not in used:
             issues.append(
                 Issue(doc.path, 1, "", f"content {doc.id!r} is not used by any flow or by the bot")
             )
         reports.append(_report(doc))
     return issues, reports
+
+
+def _placeholder_problems(doc_id: str, line: str) -> list[str]:
+    """Anything in braces other than the emergency number, or a fact tag where one is allowed."""
+    rest = line
+    if doc_id in TAGGED_CONTENT:
+        tag = BULLET_TAG.match(line)
+        if tag is not None:
+            rest = line[tag.end() :]
+    elif BULLET_TAG.match(line):
+        return [f"a fact tag opens a bullet only in {', '.join(sorted(TAGGED_CONTENT))}"]
+    problems = []
+    for found in BRACES.findall(rest):
+        if found == PLACEHOLDER:
+            continue
+        if doc_id in TAGGED_CONTENT:
+            hint = "a fact tag must open a bullet: '- {fact} ' or '- {fact=value} '"
+        else:
+            hint = f"{PLACEHOLDER} is the only placeholder"
+        problems.append(f"unknown placeholder {found}: {hint}")
+    return problems
 
 
 def _body_line(doc: ContentDoc) -> int:
