@@ -407,6 +407,12 @@ def test_coverage_of_rules_sites_ages_and_dispositions() -> None:
     assert sum(v["expected"] == "emergency" for v in VIGNETTES) >= 6
 
 
+def test_every_fact_that_offers_unsure_has_an_unsure_vignette() -> None:
+    offered = {fact for fact, values in FACT_VALUES.items() if "unsure" in values}
+    used = {fact for v in VIGNETTES for fact, value in v["facts"].items() if value == "unsure"}
+    assert used == offered
+
+
 def test_unsure_is_counted_as_the_cautious_value() -> None:
     """Safety property 11 on the vignettes: swapping an unsure answer for its cautious value (or
     the reverse) leaves the first match unchanged."""
