@@ -11,9 +11,11 @@ from typing import IO
 from bme_bot.core.content import ContentDoc, ContentLibrary
 from bme_bot.core.engine import Engine
 from bme_bot.core.flow import Flow
+from bme_bot.core.unsure_proof import describe as describe_unsure
+from bme_bot.core.unsure_proof import prove_unsure
 from bme_bot.core.verifier import explore, format_answers
 from bme_bot.loading.content_loader import lint_content, load_content
-from bme_bot.loading.errors import LoadError
+from bme_bot.loading.errors import Issue, LoadError
 from bme_bot.loading.flow_loader import content_ids_used, load_flow
 from bme_bot.transcripts import load_transcripts, run_transcript
 
@@ -51,21 +53,63 @@ def run_check(
             for issue in exc.issues:
                 report.fail(str(issue))
     used: set[str] = set(ENGINE_CONTENT)
+    unloaded: list[Path] = []
     for path in flow_paths:
         try:
             flow = load_flow(path, content)
         except LoadError as exc:
-            for issue in exc.issues:
-                report.fail(str(issue))
+            for line in issue_lines(exc.issues):
+                report.fail(line)
+            unloaded.append(path)
             continue
         used |= content_ids_used(flow)
         _check_flow(report, flow, content, transcripts_dir)
     if content is not None and content_dir is not None:
+        if unloaded:
+            # A flow that did not load uses nothing, so every text only it uses would be
+            # reported as unused: dozens of false failures hiding the real one.
+            used = set(content)
+            names = ", ".join(p.name for p in unloaded)
+            report.say(f"content: the unused-content check is skipped: {names} did not load")
         _lint(report, dict(content), used, content_dir)
     report.say(f"time: {time.perf_counter() - started:.2f} s")
     report.say("OK: all checks passed" if report.failures == 0 else f"{report.failures} failure(s)")
     out.write("\n".join(report.lines) + "\n")
     return 0 if report.failures == 0 else 1
+
+
+def issue_lines(issues: list[Issue]) -> list[str]:
+    """Load errors, each reported once.
+
+    A YAML alias (`options: *yes_no`) repeats the anchor's lines under every key that uses it,
+    so one mistake there comes back once per user, all at the anchor's line. Those are
+    folded into one line at the anchor that names the users.
+    """
+    groups: dict[tuple[str, int, str], list[Issue]] = {}
+    for issue in issues:
+        owner, rest = _split_key(issue.key)
+        groups.setdefault((issue.file, issue.line, rest if owner else issue.key), []).append(issue)
+    lines = []
+    for (_, _, rest), group in groups.items():
+        owners = list(dict.fromkeys(_split_key(i.key)[0] for i in group))
+        first = group[0]
+        if len(owners) < 2 or not first.line:
+            lines += [str(i) for i in group]
+            continue
+        where = f"{first.file}:{first.line}"
+        lines.append(
+            f"{where}: {rest}: {first.message} (in a YAML anchor shared through aliases by "
+            f"{len(owners)} keys: {', '.join(owners)})"
+        )
+    return lines
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    """'questions.fever.options[2].id' -> ('questions.fever', 'options[2].id')."""
+    parts = key.split(".", 2)
+    if len(parts) < 3:
+        return "", key
+    return f"{parts[0]}.{parts[1]}", parts[2]
 
 
 def _check_flow(
@@ -115,6 +159,8 @@ def _check_flow(
             "  proved P6 (structure): every path ends at an outcome, no path asks a fact twice"
             + (", every content reference exists" if content is not None else "")
         )
+    if flow.unsure:
+        _check_unsure(report, flow)
     proved = len(flow.invariants) - len(by_invariant)
     structural = "" if result.problems or result.truncated else " + P6 (structure)"
     report.say(f"  invariants: {proved}/{len(flow.invariants)} declared proved{structural}")
@@ -123,6 +169,22 @@ def _check_flow(
         report.fail(f"outcomes no path reaches: {', '.join(unreached)}")
     if engine is not None and transcripts is not None and transcripts.is_dir():
         _coverage(report, engine, transcripts)
+
+
+def _check_unsure(report: CheckReport, flow: Flow) -> None:
+    """Property 11: for every fact that may be "not sure", that answer is never safer."""
+    started = time.perf_counter()
+    violations, nodes = prove_unsure(flow)
+    took = (time.perf_counter() - started) * 1000
+    for violation in violations:
+        report.fail(f"P11 violated: {describe_unsure(violation)}")
+        report.say(f"     counterexample: {format_answers(violation.answers)}")
+    if not violations:
+        report.say(
+            f"  proved P11 (unsure): for {len(flow.unsure)} facts, 'not sure' reaches an outcome "
+            f"at least as urgent as any other answer on every path ({nodes} paired states, "
+            f"{took:.0f} ms)"
+        )
 
 
 def _coverage(report: CheckReport, engine: Engine, directory: Path) -> None:

@@ -63,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--json", action="store_true", help="one JSON object per line")
     console.add_argument("--transcript", type=Path, help="replay a YAML transcript and compare")
     console.add_argument("--flow", type=Path, help="a flow file other than the shipped one")
+    console.add_argument(
+        "--record", type=Path, metavar="FILE", help="save the conversation as a golden transcript"
+    )
+    console.add_argument("--force", action="store_true", help="let --record replace FILE")
+    console.add_argument(
+        "--debug",
+        action="store_true",
+        help="after each answer show the state, the facts and the routes taken "
+        "(to stderr with --json)",
+    )
     check = sub.add_parser("check", help="prove the flow's invariants and lint the content")
     check.add_argument("target", nargs="?", type=Path, help="a flow file or a directory of flows")
     check.add_argument("--content", type=Path, help="content directory (default: shipped)")
@@ -91,6 +101,20 @@ def _engine(settings: Settings, flow_path: Path | None = None) -> Engine:
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bme_bot.adapters import console
 
+    record: Path | None = getattr(args, "record", None)
+    if record is not None and getattr(args, "transcript", None):
+        print("bme-bot: --record and --transcript do not go together", file=sys.stderr)
+        return EXIT_USAGE
+    if record is not None and record.exists() and not getattr(args, "force", False):
+        print(f"bme-bot: {record} exists; add --force to replace it", file=sys.stderr)
+        return EXIT_USAGE
+    if record is not None and not record.parent.is_dir():
+        print(f"bme-bot: no directory {record.parent} for {record.name}", file=sys.stderr)
+        return EXIT_USAGE
+    options = console.Options(
+        debug=getattr(args, "debug", False),
+        recorder=console.Recorder(record, force=args.force) if record is not None else None,
+    )
     engine = _engine(settings, getattr(args, "flow", None))
     if getattr(args, "transcript", None):
         from bme_bot.transcripts import load_transcript, run_transcript
@@ -104,14 +128,14 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "json", False):
         if isinstance(sys.stdin, io.TextIOWrapper):
             sys.stdin.reconfigure(errors="replace")  # a bad byte is a bad line, not a crash
-        return console.run_json(engine, sys.stdin, sys.stdout)
+        return console.run_json(engine, sys.stdin, sys.stdout, options)
     from bme_bot.storage.url import open_store
 
     try:
         store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
-    return console.run_interactive(engine, store=store)
+    return console.run_interactive(engine, store=store, options=options)
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
