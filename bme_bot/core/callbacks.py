@@ -5,6 +5,9 @@ so a tap on a button from an earlier turn is recognised as stale instead of answ
 current question; a checklist item's toggle carries `t|QUESTION|TURN|FACT`; menu buttons
 carry `m|OPTION`. The loader refuses a flow whose payloads
 could exceed the limit.
+
+The menu vocabulary (`MENU_KINDS`, `MENU_WORDS`) lives here, once, for the engine that acts on
+menu answers and the adapters that tell a menu payload we could have sent from a forged one.
 """
 
 from __future__ import annotations
@@ -12,6 +15,13 @@ from __future__ import annotations
 from typing import Final
 
 from bme_bot.core.events import Answer, Toggle
+
+MOVED_ON: Final = "This question has moved on."
+"""What a stale, forged or foreign button tap is answered with: nothing changes."""
+MENU_KINDS: Final = ("topic", "region")
+"""Menu options with a value: `topic:<content id>`, `region:<code>`."""
+MENU_WORDS: Final = ("why", "restart", "topics")
+"""Menu options that are a single word."""
 
 MAX_CALLBACK_BYTES: Final = 64
 MAX_TURN_DIGITS: Final = 7
@@ -28,6 +38,12 @@ def toggle_payload(question_id: str, turn: int, fact: str) -> str:
 
 def menu_payload(option_id: str) -> str:
     return f"m|{option_id}"
+
+
+def is_menu_answer(answer: Answer) -> bool:
+    """A menu payload we could have sent: topics, regions, why, restart (else it is forged)."""
+    kind, _, value = answer.option_id.partition(":")
+    return (kind in MENU_KINDS and bool(value)) or answer.option_id in MENU_WORDS
 
 
 def longest_question_payload(question_id: str, option_id: str) -> int:

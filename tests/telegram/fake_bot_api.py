@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server on 127.0.0.1 for end-to-end tests of the real PTB stack.
 
 It speaks enough of the Bot API for the bot (getMe, getUpdates, sendMessage,
-editMessageText, answerCallbackQuery, sendChatAction, setMyCommands, setMyDescription,
+editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendChatAction, setMyCommands, setMyDescription,
 setMyShortDescription, setWebhook, deleteWebhook), records every call with its parameters,
 hands out queued updates through long polling, and can be told to fail the next calls of a
 method (429 with retry_after, 5xx, 403, 400).
@@ -187,6 +187,21 @@ class FakeBotApi:
         if (chat_id, message_id) not in self.messages:
             return _BadRequest("Bad Request: message to edit not found")
         message = self._message(chat_id, message_id, params)
+        self.messages[(chat_id, message_id)] = message
+        return message
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        message_id = int(params["message_id"])
+        old = self.messages.get((chat_id, message_id))
+        if old is None:
+            return _BadRequest("Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        if (markup or None) == old.get("reply_markup"):
+            return _BadRequest("Bad Request: message is not modified")
+        message = {k: v for k, v in old.items() if k != "reply_markup"}
+        if isinstance(markup, dict) and markup.get("inline_keyboard"):
+            message["reply_markup"] = markup
         self.messages[(chat_id, message_id)] = message
         return message
 

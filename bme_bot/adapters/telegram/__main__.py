@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bme_bot.adapters.telegram.app import EXIT_USAGE, run_telegram
+from bme_bot.adapters.telegram.run import EXIT_USAGE, run_telegram
 from bme_bot.config import ConfigError, load_settings
 
 

@@ -1,9 +1,12 @@
-"""Telegram updates -> engine events -> rendered replies.
+"""Telegram updates -> engine events -> the planner's actions, performed.
+
+`TelegramBot` is the thin part: PTB handlers that read an update into plain facts, call the
+service, ask the planner (`planner.py`) what to do and hand that to the executor
+(`executor.py`). Every decision about what to send, edit or answer is the planner's.
 
 The adapter holds no conversation state: sessions live in the service's store. What it keeps
-in memory is only a convenience that may be lost at any time (a restart, another replica):
-the last question message sent to each chat, so that a typed answer can take the buttons off
-it, and the chats that blocked the bot.
+in memory may be lost at any time (a restart, another replica): the last question message sent
+to each chat, and the chats that blocked the bot.
 
 Ordering: PTB runs updates concurrently (`concurrent_updates`); a per-chat lock here, taken
 before the service's own, keeps one chat's updates and their replies in arrival order while
@@ -13,24 +16,18 @@ different chats proceed side by side.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 import traceback
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Any
 
-from telegram import (
-    Bot,
-    CallbackQuery,
-    InlineKeyboardMarkup,
-    Message,
-    Update,
-)
-from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram import Bot, CallbackQuery, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -40,152 +37,58 @@ from telegram.ext import (
     filters,
 )
 
-from bme_bot.core.callbacks import parse_payload
-from bme_bot.core.events import Answer, Event, Text, parse_command
-from bme_bot.core.replies import Reply
-from bme_bot.core.session import Session
+from bme_bot.core.events import Text, parse_command
 from bme_bot.logs import hash_chat, log_event
-from bme_bot.service import UNAVAILABLE_TEXT, Service, ServiceUnavailable
+from bme_bot.service import Service, ServiceUnavailable
 from bme_bot.storage.base import KeyedLocks, StoreError
 
-from .rendering import answered, escape, keyboard, render_chunks
+from .actions import Incoming
+from .budget import CHAT_BURST, CHAT_RATE, ChatBudget
+from .executor import Executor
+from .memory import SeenIds
+from .planner import plan_flood, plan_tap, plan_turn, plan_unavailable
 from .settings import UPDATES_IN_FLIGHT
+from .texts import EDITED, FLOOD_NOTICE, NON_TEXT, PRIVATE_ONLY, SOMETHING_WRONG
+from .updates import ALLOWED_UPDATES, addressed, describe, tapped, update_kind
+
+__all__ = ["ALLOWED_UPDATES", "CHAT_BURST", "CHAT_RATE", "FLOOD_NOTICE", "Outcome", "TelegramBot"]
 
 log = logging.getLogger("bme_bot.telegram")
 
-T = TypeVar("T")
 
-MOVED_ON: Final = "This question has moved on."
-UNAVAILABLE: Final = UNAVAILABLE_TEXT
-UNAVAILABLE_RETRYING: Final = (
-    "Sorry, I can't save answers for a moment. I'll carry on by myself as soon as I can, "
-    "so there is no need to send it again."
-)
-"""Webhook mode: Telegram delivers the update again, so the person must not resend it."""
-FLOOD_NOTICE: Final = (
-    "You're sending messages faster than I can read them. I'll answer again in a few seconds."
-)
-CHAT_RATE: Final = 1.0
-"""Updates a second a chat may send, sustained (after a burst of CHAT_BURST); 0: no limit."""
-CHAT_BURST: Final = 10
-SOMETHING_WRONG: Final = "Sorry, something went wrong on my side. Please try again."
-EDITED: Final = (
-    "I can't act on edited messages. Please send your answer as a new message, or tap a button."
-)
-PRIVATE_ONLY: Final = (
-    "I only talk one to one, so that nothing about your health is shared in a group. "
-    "Talk to me privately: {link}"
-)
-NON_TEXT: Final = (
-    "Thanks, but I can't read {what}. I understand text and button taps: tap one of the "
-    "buttons above, type your answer, or send /help."
-)
-LONG_CONTENT: Final = 600
-"""Replies longer than this get a typing indicator first."""
+class Outcome(enum.Enum):
+    """What became of one update: the webhook answers UNAVAILABLE with 503, so that
+    Telegram delivers it again; polling has nothing to add (the store skips what it saved)."""
 
-MENU_KINDS: Final = ("topic", "region")
-MENU_WORDS: Final = ("why", "restart", "topics")
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    UNAVAILABLE = "unavailable"
 
-ALLOWED_UPDATES: Final = [
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "callback_query",
-]
 
-COMMANDS: Final = (
-    ("start", "Start the questions"),
-    ("help", "What this bot does and how to use it"),
-    ("restart", "Forget the answers and start over"),
-    ("back", "Undo the last answer"),
-    ("why", "Why this advice?"),
-    ("topics", "Read about bone marrow edema"),
-    ("region", "Set your region (emergency number)"),
-    ("privacy", "What is stored, for how long, how to erase it"),
-    ("forget", "Erase everything stored about this chat"),
-)
+@dataclass
+class _Result:
+    outcome: Outcome = Outcome.HANDLED
 
-DESCRIPTION: Final = (
-    "Education about bone marrow edema and pain in the hip, knee, ankle or foot. A few questions "
-    "tell you how soon to see a clinician, with the emergency number for your region. It never "
-    "diagnoses. Nothing you type is stored; /privacy explains what is, /forget erases it."
-)
-SHORT_DESCRIPTION: Final = (
-    "Hip, knee, ankle or foot pain? How soon to be seen, and what bone marrow edema is. "
-    "Not a diagnosis."
-)
+
+_result: ContextVar[_Result | None] = ContextVar("bme_bot_update_result", default=None)
+"""The outcome of the update being processed, set by the handler that ran it."""
+
+
+def _report(outcome: Outcome) -> None:
+    result = _result.get()
+    if result is not None:
+        result.outcome = outcome
 
 
 def chat_key(chat_id: int) -> str:
     return f"tg:{chat_id}"
 
 
-def is_menu_answer(answer: Answer) -> bool:
-    """A menu payload we could have sent: topics, regions, why, restart (else it is forged)."""
-    kind, _, value = answer.option_id.partition(":")
-    return (kind in MENU_KINDS and bool(value)) or answer.option_id in MENU_WORDS
-
-
-@dataclass
-class _Asked:
-    """The last question message sent to a chat: enough to take its buttons off later."""
-
-    message_id: int
-    question: str
-    turn: int
-    html: str
-    asks: str | None
-    labels: dict[str, str]
-
-
-class _ChatBudget:
-    """A token bucket per chat: `burst` updates at once, then `rate` a second.
-
-    `take` says "ok", "notice" (over the limit, first time in this flood: say so once) or
-    "drop" (over the limit, already told). The notice is re-armed once the bucket is full
-    again. At most `max_chats` buckets are kept (the oldest are forgotten: they were full).
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        clock: Callable[[], float] = time.monotonic,
-        max_chats: int = 10_000,
-    ) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.clock = clock
-        self.max_chats = max_chats
-        self._buckets: OrderedDict[int, tuple[float, float, bool]] = OrderedDict()
-
-    def take(self, chat_id: int) -> str:
-        now = self.clock()
-        tokens, last, told = self._buckets.pop(chat_id, (float(self.burst), now, False))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens >= self.burst:
-            told = False
-        if tokens >= 1.0:
-            verdict, tokens = "ok", tokens - 1.0
-        elif told:
-            verdict = "drop"
-        else:
-            verdict, told = "notice", True
-        self._buckets[chat_id] = (tokens, now, told)
-        while len(self._buckets) > self.max_chats:
-            self._buckets.popitem(last=False)
-        return verdict
-
-
-class ChatInactive(Exception):
-    """The chat blocked the bot (403): stop sending to it."""
-
-
 class TelegramBot:
-    """The adapter: PTB handlers that turn updates into events and replies into messages."""
+    """The adapter: PTB handlers that turn updates into events and plans into Bot API calls.
 
-    MAX_REMEMBERED = 10_000
+    `redelivered`: Telegram delivers an update again when it was not acknowledged (webhook
+    mode), so an unavailable store is told once per update and the person need not resend."""
 
     def __init__(
         self,
@@ -194,28 +97,36 @@ class TelegramBot:
         chat_rate: float = CHAT_RATE,
         chat_burst: int = CHAT_BURST,
         updates_in_flight: int = UPDATES_IN_FLIGHT,
+        redelivered: bool = False,
     ) -> None:
         self.service = service
         self.username = "this_bot"
-        self.unavailable_updates: set[int] = set()
-        """Update ids that met an unavailable store: the webhook answers them with 503."""
-        self.track_unavailable = False
-        """Set by the webhook server, which reads and clears `unavailable_updates`."""
-        self.inactive: set[int] = set()
+        self.redelivered = redelivered
+        self.executor = Executor()
         self._locks: KeyedLocks[int] = KeyedLocks()
-        self._asked: OrderedDict[int, _Asked] = OrderedDict()
-        self._notified: OrderedDict[int, None] = OrderedDict()
-        self._budget = _ChatBudget(chat_rate, chat_burst) if chat_rate > 0 else None
+        self._told = SeenIds()
+        self._budget = ChatBudget(chat_rate, chat_burst) if chat_rate > 0 else None
         self.updates_in_flight = updates_in_flight
         self._in_flight = asyncio.Semaphore(updates_in_flight)
 
+    @property
+    def inactive(self) -> set[int]:
+        """The chats that blocked the bot (403), until they write again."""
+        return self.executor.inactive
+
     async def process(
         self, application: Application[Any, Any, Any, Any, Any, Any], update: Update
-    ) -> None:
+    ) -> Outcome:
         """Handle one update, at most `updates_in_flight` at once (polling and webhook alike):
         hundreds in flight over one connection pool halve throughput (docs/PERFORMANCE.md)."""
-        async with self._in_flight:
-            await application.process_update(update)
+        result = _Result()
+        token = _result.set(result)
+        try:
+            async with self._in_flight:
+                await application.process_update(update)
+        finally:
+            _result.reset(token)
+        return result.outcome
 
     # --- wiring ---------------------------------------------------------------------------
 
@@ -247,8 +158,9 @@ class TelegramBot:
         if not await self._admit(context.bot, message.chat_id):
             return
         event = parse_command(message.text) or Text(message.text)
-        kind = "command" if message.text.lstrip().startswith("/") else "text"
-        await self._converse(context.bot, message.chat_id, event, update.update_id, kind)
+        command = message.text.lstrip().startswith("/")
+        incoming = Incoming("command" if command else "text", event)
+        await self._converse(context.bot, message.chat_id, incoming, update.update_id)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a button tap; a stale or forged one changes nothing."""
@@ -256,28 +168,23 @@ class TelegramBot:
         if query is None:
             return
         chat = update.effective_chat
-        if chat is None or chat.type != ChatType.PRIVATE:
-            await self._answer_query(query, PRIVATE_ONLY.format(link=self.deep_link))
+        private = chat is not None and chat.type == ChatType.PRIVATE
+        if chat is not None and private and not await self._admit(context.bot, chat.id, query):
             return
-        if not await self._admit(context.bot, chat.id, query):
+        decided = plan_tap(query.data or "", private=private, link=self.deep_link)
+        if isinstance(decided, list):
+            await self.executor.perform(context.bot, chat.id if chat else 0, decided, query=query)
             return
-        answer = parse_payload(query.data or "")
-        if answer is None or (
-            isinstance(answer, Answer) and answer.question is None and not is_menu_answer(answer)
-        ):
-            log_event(log, "callback_forged", chat=hash_chat(chat.id))
-            await self._answer_query(query, MOVED_ON)
-            return
-        await self._converse(
-            context.bot, chat.id, answer, update.update_id, "callback", query=query
-        )
+        assert chat is not None
+        incoming = tapped(query, decided)
+        await self._converse(context.bot, chat.id, incoming, update.update_id, query)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say that edits are not acted on."""
         message = update.edited_message
         if message is not None:
             log_event(log, "edited_message", chat=hash_chat(message.chat_id))
-            await self._send_plain(context.bot, message.chat_id, EDITED)
+            await self.executor.send_plain(context.bot, message.chat_id, EDITED)
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say kindly what the bot understands when it gets a photo, sticker, voice..."""
@@ -289,7 +196,7 @@ class TelegramBot:
             log_event(log, "update_ignored", kind="service_message")
             return
         log_event(log, "non_text_message", chat=hash_chat(message.chat_id), what=what)
-        await self._send_plain(context.bot, message.chat_id, NON_TEXT.format(what=what))
+        await self.executor.send_plain(context.bot, message.chat_id, NON_TEXT.format(what=what))
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In groups and channels: no triage, nothing stored, an invitation to talk privately."""
@@ -299,15 +206,16 @@ class TelegramBot:
             return
         if update.edited_message is not None or update.edited_channel_post is not None:
             return
-        if not self._addressed(message, context.bot):
+        if not addressed(message, context.bot, self.username):
             log_event(log, "group_message_ignored", chat=hash_chat(chat.id))
             return
         log_event(log, "group_redirect", chat=hash_chat(chat.id), chat_type=chat.type)
-        await self._send_plain(context.bot, chat.id, PRIVATE_ONLY.format(link=self.deep_link))
+        link = PRIVATE_ONLY.format(link=self.deep_link)
+        await self.executor.send_plain(context.bot, chat.id, link)
 
     async def on_unhandled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log update kinds the bot does not act on (polls, member changes...)."""
-        log_event(log, "update_ignored", kind=_update_kind(update))
+        log_event(log, "update_ignored", kind=update_kind(update))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log any error a handler raised and keep the bot alive."""
@@ -319,7 +227,7 @@ class TelegramBot:
             logging.ERROR,
             error=type(error).__name__,
             chat=hash_chat(chat.id) if chat else None,
-            update_kind=_update_kind(update) if isinstance(update, Update) else None,
+            update_kind=update_kind(update) if isinstance(update, Update) else None,
         )
         if error is not None and log.isEnabledFor(logging.DEBUG):
             # frames only: an exception's message might quote what a person typed
@@ -332,7 +240,7 @@ class TelegramBot:
             and chat.id not in self.inactive
         ):
             with suppress(Exception):
-                await self._send_plain(context.bot, chat.id, SOMETHING_WRONG)
+                await self.executor.send_plain(context.bot, chat.id, SOMETHING_WRONG)
 
     async def _admit(self, bot: Bot, chat_id: int, query: CallbackQuery | None = None) -> bool:
         """Whether this chat is within its budget; over it, one polite notice per flood."""
@@ -340,10 +248,8 @@ class TelegramBot:
         if verdict == "ok":
             return True
         log_event(log, "chat_flood", logging.WARNING, chat=hash_chat(chat_id), verdict=verdict)
-        if query is not None:
-            await self._answer_query(query)
-        if verdict == "notice":
-            await self._send_plain(bot, chat_id, FLOOD_NOTICE)
+        actions = plan_flood(verdict, tap=query is not None)
+        await self.executor.perform(bot, chat_id, actions, query=query)
         return False
 
     # --- the conversation -----------------------------------------------------------------
@@ -352,275 +258,41 @@ class TelegramBot:
         self,
         bot: Bot,
         chat_id: int,
-        event: Event,
+        incoming: Incoming,
         update_id: int,
-        kind: str,
-        *,
         query: CallbackQuery | None = None,
     ) -> None:
         started = time.perf_counter()
-        chat = hash_chat(chat_id)
         async with self._locks.hold(chat_id):
             self.inactive.discard(chat_id)  # they wrote to us: not blocked any more
             try:
-                turn = await self.service.handle(chat_key(chat_id), event, update_id=update_id)
+                turn = await self.service.handle(
+                    chat_key(chat_id), incoming.event, update_id=update_id
+                )
             except (ServiceUnavailable, StoreError) as exc:
                 log_event(
-                    log, "service_unavailable", logging.ERROR, chat=chat, error=type(exc).__name__
+                    log,
+                    "service_unavailable",
+                    logging.ERROR,
+                    chat=hash_chat(chat_id),
+                    error=type(exc).__name__,
                 )
-                text = UNAVAILABLE
-                if self.track_unavailable:
-                    self.unavailable_updates.add(update_id)
-                    text = UNAVAILABLE_RETRYING
-                    if update_id in self._notified:
-                        return  # a re-delivery: said once already
-                    self._notified[update_id] = None
-                    while len(self._notified) > self.MAX_REMEMBERED:
-                        self._notified.popitem(last=False)
-                if query is not None:
-                    await self._answer_query(query, text)
-                await self._send_plain(bot, chat_id, text)
+                _report(Outcome.UNAVAILABLE)
+                told = self.redelivered and self._told.add(update_id)
+                actions = plan_unavailable(
+                    tap=incoming.tap, redelivered=self.redelivered, told=told
+                )
+                await self.executor.perform(bot, chat_id, actions, query=query)
                 return
             if turn.duplicate:
-                log_event(log, "update_duplicate", chat=chat, kind=kind)
-                if query is not None:
-                    await self._answer_query(query)
-                return
-            replies = [r for r in turn.replies if r.kind != "stale"]
-            if query is not None:
-                if turn.replies and not replies:
-                    log_event(log, "callback_stale", chat=chat)
-                    await self._answer_query(query, MOVED_ON)
-                    return
-                await self._answer_query(query)
-            try:
-                await self._mark_answered(bot, chat_id, event, turn.session, query)
-                await self._send_replies(bot, chat_id, replies)
-            except ChatInactive:
-                return
-            log_event(
-                log,
-                "update_handled",
-                chat=chat,
-                kind=kind,
-                replies=[r.kind for r in replies],
-                ms=round((time.perf_counter() - started) * 1000, 1),
+                _report(Outcome.DUPLICATE)
+            actions = plan_turn(
+                turn.replies,
+                turn.session,
+                incoming,
+                self.executor.asked.get(chat_id),
+                duplicate=turn.duplicate,
             )
-
-    async def _mark_answered(
-        self,
-        bot: Bot,
-        chat_id: int,
-        event: Event,
-        session: Session | None,
-        query: CallbackQuery | None,
-    ) -> None:
-        """Once a question is answered, edit its message: the choice shown, buttons gone."""
-        turn_now = session.turn if session is not None else None
-        if session is None:
-            self._asked.pop(chat_id, None)
-        edited: int | None = None
-        if (
-            query is not None
-            and isinstance(event, Answer)
-            and event.question is not None
-            and turn_now != event.turn
-            and isinstance(query.message, Message)
-        ):
-            message = query.message
-            asked = self._asked.get(chat_id)
-            html = asked.html if asked and asked.message_id == message.message_id else None
-            label = _button_label(message.reply_markup, query.data or "")
-            if label is not None:
-                await self._edit(bot, chat_id, message.message_id, html or message.text_html, label)
-                edited = message.message_id
-        asked = self._asked.get(chat_id)
-        if asked is None or session is None or turn_now == asked.turn:
-            return
-        self._asked.pop(chat_id, None)
-        if asked.message_id == edited:
-            return
-        chosen = None
-        if asked.asks and session.history and session.history[-1] == asked.question:
-            chosen = session.facts.get(asked.asks)
-        label = asked.labels.get(chosen) if chosen is not None else None
-        await self._edit(bot, chat_id, asked.message_id, asked.html, label)
-
-    async def _edit(
-        self, bot: Bot, chat_id: int, message_id: int, html: str, label: str | None
-    ) -> None:
-        text = answered(html, label) if label is not None else html
-        try:
-            await self._call(
-                chat_id,
-                lambda: bot.edit_message_text(
-                    text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=None,
-                ),
+            await self.executor.perform(
+                bot, chat_id, actions, query=query, kind=incoming.kind, started=started
             )
-        except BadRequest as exc:  # too old, already edited, deleted: the record stays as is
-            log_event(
-                log,
-                "edit_failed",
-                logging.WARNING,
-                chat=hash_chat(chat_id),
-                error=type(exc).__name__,
-            )
-
-    async def _send_replies(self, bot: Bot, chat_id: int, replies: list[Reply]) -> None:
-        for reply in replies:
-            chunks = render_chunks(reply.text)
-            markup = keyboard(reply)
-            if reply.kind in ("content", "disposition") and len(reply.text) > LONG_CONTENT:
-                with suppress(TelegramError):
-                    await bot.send_chat_action(chat_id, ChatAction.TYPING)
-            sent: Message | None = None
-            for index, chunk in enumerate(chunks):
-                last = index == len(chunks) - 1
-                sent = await self._send(bot, chat_id, chunk, markup if last else None)
-            if sent is not None and reply.question is not None and reply.turn is not None:
-                self._remember(chat_id, sent.message_id, reply, chunks[-1])
-
-    def _remember(self, chat_id: int, message_id: int, reply: Reply, html: str) -> None:
-        assert reply.question is not None and reply.turn is not None
-        self._asked[chat_id] = _Asked(
-            message_id,
-            reply.question,
-            reply.turn,
-            html,
-            reply.asks,
-            {o.id: o.label for o in reply.options},
-        )
-        self._asked.move_to_end(chat_id)
-        while len(self._asked) > self.MAX_REMEMBERED:
-            self._asked.popitem(last=False)
-
-    async def _send(
-        self, bot: Bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None = None
-    ) -> Message:
-        return await self._call(
-            chat_id,
-            lambda: bot.send_message(
-                chat_id,
-                html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                disable_web_page_preview=True,
-            ),
-        )
-
-    async def _send_plain(self, bot: Bot, chat_id: int, text: str) -> None:
-        """A fixed notice (not a conversation step); a failure is logged, never raised."""
-        try:
-            await self._send(bot, chat_id, escape(text))
-        except ChatInactive:
-            return
-        except TelegramError as exc:
-            log_event(
-                log,
-                "send_failed",
-                logging.WARNING,
-                chat=hash_chat(chat_id),
-                error=type(exc).__name__,
-            )
-
-    async def _call(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:
-        """Make one Bot API call for a chat. 403 marks the chat inactive; a 429 that outlived
-        the request's own retries is waited out once more (bounded)."""
-        if chat_id in self.inactive:
-            raise ChatInactive
-        for attempt in (1, 2):
-            try:
-                return await call()
-            except Forbidden:
-                if len(self.inactive) >= self.MAX_REMEMBERED * 10:
-                    self.inactive.pop()  # bounded: forgetting one only costs a failed send
-                self.inactive.add(chat_id)
-                log_event(log, "chat_inactive", logging.WARNING, chat=hash_chat(chat_id))
-                raise ChatInactive from None
-            except RetryAfter as exc:
-                wait = exc.retry_after
-                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
-                if attempt == 2 or seconds > 30:
-                    raise
-                await asyncio.sleep(seconds)
-        raise AssertionError("unreachable")
-
-    async def _answer_query(self, query: CallbackQuery, text: str | None = None) -> None:
-        try:
-            await query.answer(text)
-        except TelegramError as exc:  # too old (over 15 minutes) or already answered
-            log_event(log, "callback_answer_failed", logging.WARNING, error=type(exc).__name__)
-
-    def _addressed(self, message: Message, bot: Bot) -> bool:
-        """A command, a mention of the bot, a reply to it, or the bot being added."""
-        text = message.text or message.caption or ""
-        if text.startswith("/") or f"@{self.username}".lower() in text.lower():
-            return True
-        reply_to = message.reply_to_message
-        if (
-            reply_to is not None
-            and reply_to.from_user is not None
-            and reply_to.from_user.id == bot.id
-        ):
-            return True
-        return any(member.id == bot.id for member in message.new_chat_members or ())
-
-
-def _button_label(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
-    if markup is None:
-        return None
-    for row in markup.inline_keyboard:
-        for button in row:
-            if button.callback_data == data:
-                return button.text
-    return None
-
-
-_KINDS: Final = (
-    ("photo", "photos"),
-    ("sticker", "stickers"),
-    ("voice", "voice messages"),
-    ("video_note", "video messages"),
-    ("video", "videos"),
-    ("audio", "audio"),
-    ("animation", "GIFs"),
-    ("document", "files"),
-    ("location", "locations"),
-    ("venue", "places"),
-    ("contact", "contacts"),
-    ("poll", "polls"),
-    ("dice", "dice"),
-    ("game", "games"),
-    ("story", "stories"),
-)
-
-
-def describe(message: Message) -> str | None:
-    """What a non-text message carries, in words ("photos"); None for service messages."""
-    for attribute, words in _KINDS:
-        if getattr(message, attribute, None):
-            return words
-    if message.effective_attachment:
-        return "attachments"
-    return None
-
-
-def _update_kind(update: Update) -> str:
-    for name in (
-        "message",
-        "edited_message",
-        "channel_post",
-        "edited_channel_post",
-        "callback_query",
-        "my_chat_member",
-        "chat_member",
-        "inline_query",
-        "poll",
-    ):
-        if getattr(update, name, None) is not None:
-            return name
-    return "other"

@@ -7,20 +7,37 @@ can never break a message. Links other than http(s), mailto and tg are shown as 
 Long texts are split between paragraphs; a single paragraph too long for one message is split
 between lines, then between words, then anywhere. Every piece is rendered on its own, so a tag
 never spans two messages.
+
+Keyboards are plain data here (rows of (label, callback_data)): no python-telegram-bot, so the
+planner and its tests can use them; the executor turns them into InlineKeyboardMarkup.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
+from typing import Final
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bme_bot.core.callbacks import MAX_CALLBACK_BYTES, menu_payload, question_payload
-from bme_bot.core.replies import Reply
+from bme_bot.core.callbacks import (
+    MAX_CALLBACK_BYTES,
+    menu_payload,
+    question_payload,
+    toggle_payload,
+)
+from bme_bot.core.replies import CHECKLIST_NONE, ChecklistItem, Reply
 
 MAX_MESSAGE = 4096
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "tg://")
+
+Button = tuple[str, str]
+"""(label, callback_data)."""
+Keyboard = tuple[tuple[Button, ...], ...]
+"""Rows of buttons; empty: no keyboard."""
+
+MARKS: Final = {"yes": "✓ ", "unsure": "? ", "": "▫️ "}
+"""A checklist item's button starts with its mark: ticked, not sure, blank."""
+NONE_OF_THESE: Final = "None of these"
 
 _INLINE = re.compile(
     r"\*\*(?P<bold>.+?)\*\*"
@@ -104,6 +121,22 @@ def render_chunks(markdown: str, limit: int = MAX_MESSAGE) -> list[str]:
     return chunks or [""]
 
 
+def progress_line(progress: tuple[int, int] | None) -> str | None:
+    """'Question n of at most m' from (answers given so far, at most how many in all)."""
+    if progress is None:
+        return None
+    answered, at_most = progress
+    number = answered + 1
+    return f"Question {number} of at most {max(number, at_most)}"
+
+
+def render_reply(reply: Reply) -> list[str]:
+    """A reply's messages in HTML: a question's progress line on top, then its text."""
+    line = progress_line(reply.progress)
+    text = f"*{line}*\n\n{reply.text}" if line is not None else reply.text
+    return render_chunks(text)
+
+
 def button_payload(reply: Reply, option_id: str) -> str:
     """Question buttons are bound to the question and turn; other buttons are menu buttons."""
     if reply.question is not None and reply.turn is not None:
@@ -111,20 +144,54 @@ def button_payload(reply: Reply, option_id: str) -> str:
     return menu_payload(option_id)
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """One button per row (labels can be long); options whose payload is too long are left out
-    (the loader refuses such flows, so this is only a guard: they can still be typed)."""
-    rows = []
+def _fits(data: str) -> bool:
+    return len(data.encode()) <= MAX_CALLBACK_BYTES
+
+
+def keyboard(reply: Reply) -> Keyboard:
+    """One button per row (labels can be long); a checklist: one toggle per item, then None of
+    these and Done side by side. Buttons whose payload is too long are left out (the loader
+    refuses such flows, so this is only a guard: they can still be typed)."""
+    rows: list[tuple[Button, ...]] = []
+    if reply.checklist and reply.question is not None and reply.turn is not None:
+        for item in reply.checklist:
+            data = toggle_payload(reply.question, reply.turn, item.fact)
+            if _fits(data):
+                rows.append(((marked(item), data),))
+        last = [(o.label, button_payload(reply, o.id)) for o in reply.options]
+        if any(_fits(data) for _, data in last):
+            rows.append(tuple((label, data) for label, data in last if _fits(data)))
+        return tuple(rows)
     for option in reply.options:
         data = button_payload(reply, option.id)
-        if len(data.encode()) <= MAX_CALLBACK_BYTES:
-            rows.append([InlineKeyboardButton(option.label, callback_data=data)])
-    return InlineKeyboardMarkup(rows) if rows else None
+        if _fits(data):
+            rows.append(((option.label, data),))
+    return tuple(rows)
 
 
-def answered(question_html: str, label: str) -> str:
+def marked(item: ChecklistItem) -> str:
+    """A checklist item's button label: its mark, then its label."""
+    return MARKS.get(item.mark, MARKS[""]) + item.label
+
+
+def unmarked(label: str) -> tuple[str, str]:
+    """(mark, label) of a checklist button label: `marked` read back."""
+    for mark, prefix in MARKS.items():
+        if label.startswith(prefix):
+            return mark, label[len(prefix) :]
+    return "", label
+
+
+def ticked(items: Iterable[ChecklistItem], labels: dict[str, str] | None = None) -> str:
+    """What a submitted checklist says: '✓ Fever, ? Calf swelling', or 'None of these'."""
+    chosen = [marked(item) for item in items if item.mark in ("yes", "unsure")]
+    none = (labels or {}).get(CHECKLIST_NONE, NONE_OF_THESE)
+    return ", ".join(chosen) if chosen else none
+
+
+def answered(question_html: str, label: str, mark: str = "✅ ") -> str:
     """A question message as a record of the answer: its text, then the choice, no buttons."""
-    suffix = f"\n\n✅ <b>{escape(label)}</b>"
+    suffix = f"\n\n{mark}<b>{escape(label)}</b>"
     if len(question_html) + len(suffix) > MAX_MESSAGE:
         question_html = question_html[: MAX_MESSAGE - len(suffix) - 1].rsplit("\n", 1)[0]
     return question_html + suffix

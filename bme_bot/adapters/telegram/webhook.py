@@ -26,7 +26,7 @@ from telegram.ext import Application
 
 from bme_bot.logs import log_event
 
-from .handlers import TelegramBot
+from .handlers import Outcome, TelegramBot
 
 log = logging.getLogger("bme_bot.telegram.webhook")
 
@@ -50,7 +50,6 @@ class WebhookServer:
     ) -> None:
         self.application = application
         self.bot = bot
-        bot.track_unavailable = True
         self._secret = secret.encode()
         self.path = path
         self.listen = listen
@@ -111,8 +110,6 @@ class WebhookServer:
         except Exception:  # malformed JSON or an object PTB cannot read
             log_event(log, "webhook_bad_request", logging.WARNING, size=len(body))
             return web.Response(status=400, text="bad request\n")
-        await self.bot.process(self.application, update)
-        if update.update_id in self.bot.unavailable_updates:
-            self.bot.unavailable_updates.discard(update.update_id)
+        if await self.bot.process(self.application, update) is Outcome.UNAVAILABLE:
             return web.Response(status=503, text="temporarily unavailable\n")
         return web.Response(text="ok\n")

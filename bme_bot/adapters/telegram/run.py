@@ -1,0 +1,116 @@
+"""`bme-bot telegram` as a process: settings, logging, the flow, the store, signals.
+
+`run_telegram(args, settings)` is what `bme-bot telegram` calls; `serve` runs a
+`TelegramRuntime` until SIGTERM or SIGINT and stops it within SHUTDOWN_SECONDS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from typing import Final
+
+from telegram.error import InvalidToken, TelegramError
+
+from bme_bot.config import ConfigError, Settings
+from bme_bot.logs import log_event, set_hash_key, setup_logging
+from bme_bot.service import Service
+from bme_bot.storage.base import Store
+
+from .app import SHUTDOWN_SECONDS, TelegramRuntime
+from .settings import TelegramSettings, load_telegram_settings
+
+log = logging.getLogger("bme_bot.telegram.app")
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+
+
+def _fail(message: str) -> None:
+    print(f"bme-bot: {message}", file=sys.stderr)
+
+
+def run_telegram(
+    args: argparse.Namespace | None,
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """`bme-bot telegram`: run until SIGTERM/SIGINT; exit 0, 1 (failed) or 2 (bad setup).
+
+    Reads `args.base_url` and `args.webhook_url` if present (flags win over the environment).
+    """
+    try:
+        tg = load_telegram_settings(
+            env,
+            base_url=getattr(args, "base_url", None),
+            webhook_url=getattr(args, "webhook_url", None),
+        )
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}")
+        return EXIT_USAGE
+    secrets = [tg.token.reveal()]
+    if tg.webhook_secret is not None:
+        secrets.append(tg.webhook_secret.reveal())
+    setup_logging(settings.log_level, secrets)
+    set_hash_key(hashlib.sha256(b"bme-bot chat ids:" + tg.token.reveal().encode()).digest())
+    from bme_bot.app import build_engine
+    from bme_bot.loading.errors import LoadError
+    from bme_bot.storage.url import open_store
+
+    try:
+        engine = build_engine(settings)
+    except LoadError as exc:
+        _fail(f"cannot load the flow or content: {exc}".splitlines()[0])
+        return EXIT_USAGE
+    try:
+        store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
+    except ValueError as exc:
+        _fail(f"configuration error: {exc}")
+        return EXIT_USAGE
+    return asyncio.run(serve(tg, Service(engine, store), store))
+
+
+async def serve(tg: TelegramSettings, service: Service, store: Store) -> int:
+    """Run the bot until a signal; at most SHUTDOWN_SECONDS to stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await store.ping()
+    except Exception as exc:  # the bot still starts: users get "temporarily unavailable"
+        log_event(log, "store_unreachable", logging.WARNING, error=type(exc).__name__)
+    runtime = TelegramRuntime(tg, service)
+    code = EXIT_OK
+    try:
+        try:
+            await runtime.start()
+        except InvalidToken:
+            _fail("Telegram refused the token (check TELEGRAM_BOT_TOKEN with BotFather)")
+            return EXIT_USAGE
+        except (TelegramError, OSError) as exc:
+            reason = str(exc).replace(tg.token.reveal(), "[REDACTED]")
+            _fail(f"cannot start the Telegram bot: {type(exc).__name__}: {reason}")
+            return EXIT_FAILED
+        await stop.wait()
+        log_event(log, "shutdown_requested")
+    finally:
+        try:
+            await asyncio.wait_for(runtime.stop(), SHUTDOWN_SECONDS)
+        except Exception as exc:  # a stop that hangs or fails must not block the exit
+            log_event(log, "shutdown_incomplete", logging.WARNING, error=type(exc).__name__)
+            code = code or EXIT_FAILED
+        with contextlib.suppress(Exception):
+            await store.close()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    return code
