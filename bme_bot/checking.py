@@ -174,16 +174,25 @@ def _check_flow(
 def _check_unsure(report: CheckReport, flow: Flow) -> None:
     """Property 11: for every fact that may be "not sure", that answer is never safer."""
     started = time.perf_counter()
-    violations, nodes = prove_unsure(flow)
+    proof = prove_unsure(flow)
     took = (time.perf_counter() - started) * 1000
-    for violation in violations:
+    if proof.truncated:
+        report.fail("P11: the paired exploration stopped at its node limit: nothing is proved")
+        return
+    for violation in proof.violations:
         report.fail(f"P11 violated: {describe_unsure(violation)}")
         report.say(f"     counterexample: {format_answers(violation.answers)}")
-    if not violations:
+    if not proof.violations:
         report.say(
-            f"  proved P11 (unsure): for {len(flow.unsure)} facts, 'not sure' reaches an outcome "
-            f"at least as urgent as any other answer on every path ({nodes} paired states, "
-            f"{took:.0f} ms)"
+            f"  proved P11 (unsure): for {len(flow.unsure)} facts, 'not sure' equals its declared "
+            "careful answer, and no other answer is ever more urgent without being less urgent "
+            f"elsewhere ({proof.nodes} paired states, {took:.0f} ms)"
+        )
+    for mixed in proof.mixed:
+        report.say(
+            f"    note: {mixed.fact}: 'not sure' is less urgent than '{mixed.other}' in "
+            f"{mixed.safer_classes} classes, because the table ranks them so; "
+            f"e.g. {describe_unsure(mixed.example)}"
         )
 
 

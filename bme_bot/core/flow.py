@@ -6,15 +6,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
 
-from bme_bot.core.conditions import Condition, facts_of
+from bme_bot.core.conditions import ALWAYS, Condition, Facts, evaluate, facts_of
 
 DISPOSITIONS: Final = ("self_care", "routine", "soon", "urgent", "emergency")
 """Least to most urgent; the index is the urgency rank."""
 
+NO_DISPOSITION: Final = "none"
+"""An ending that gives no advice (the person declined): ranks below every disposition."""
+
+UNSURE: Final = "unsure"
+"""The reserved value id for "not sure"; conditions see the fact's declared cautious value."""
+
 
 def urgency(disposition: str) -> int:
-    """Rank a disposition: higher is more urgent."""
-    return DISPOSITIONS.index(disposition)
+    """Rank a disposition: higher is more urgent; no disposition ranks lowest (-1)."""
+    return DISPOSITIONS.index(disposition) if disposition != NO_DISPOSITION else -1
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,30 @@ class Option:
     id: str
     label: str
     synonyms: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    """Phrases that, typed at any question before this fact is asked, mean this red flag may
+    apply: the engine then asks this question next instead of ignoring it."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How a number typed at a question maps to its options (ages in years, durations in
+    days): bands of (option id, exclusive upper bound), ascending."""
+
+    unit: str
+    bands: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One yes/no fact of a checklist question, shown only where `when` holds."""
+
+    fact: str
+    label: str
+    synonyms: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    when: Condition = ALWAYS
+    if_unsure: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +66,9 @@ class Route:
 
 @dataclass(frozen=True)
 class Question:
+    """A single question (one fact, its options) or a checklist (`items`, several yes/no
+    facts in one message; `fact` is then empty and `options` unused)."""
+
     id: str
     fact: str
     text: str
@@ -44,9 +77,26 @@ class Question:
     content: str | None = None
     summary: str = ""
     line: int = 0
+    items: tuple[Item, ...] = ()
+    why: str = ""
+    if_unsure: str = ""
+    scale: Scale | None = None
+
+    @property
+    def is_checklist(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        """Every fact this question can set."""
+        return tuple(i.fact for i in self.items) if self.items else (self.fact,)
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
+
+    def visible_items(self, facts: Facts) -> tuple[Item, ...]:
+        """The items shown on this path: not answered yet, and their `when` holds."""
+        return tuple(i for i in self.items if i.fact not in facts and evaluate(i.when, facts))
 
 
 @dataclass(frozen=True)
@@ -60,12 +110,17 @@ class Router:
 
 @dataclass(frozen=True)
 class Outcome:
+    """An ending. `advice` replaces the disposition's default action text; `guidance` is the
+    rule's own paragraph, shown inline; `content` lists topics offered afterwards."""
+
     id: str
     rule: str
     disposition: str
     reason: str
     content: tuple[str, ...] = ()
     line: int = 0
+    advice: str | None = None
+    guidance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +164,8 @@ class Flow:
     safety_net: str | None = None
     title: str = ""
     source: str = ""
+    unsure: dict[str, str] = field(default_factory=dict)
+    """Facts that may be answered "not sure", each with the value it counts as."""
 
     @property
     def states(self) -> list[str]:
@@ -137,7 +194,7 @@ class Flow:
         return {
             qid: self.short_circuits
             if qid == self.start
-            else tuple(route for route, read in reads if question.fact in read)
+            else tuple(route for route, read in reads if read & set(question.facts))
             for qid, question in self.questions.items()
         }
 
@@ -151,3 +208,22 @@ class Flow:
 
     def route(self, route_id: str) -> Route | None:
         return next((r for r in self.all_routes() if r.id == route_id), None)
+
+    def values(self, fact: str) -> tuple[str, ...]:
+        """A fact's values as its question offers them (all declared values for an item)."""
+        question = self.asker.get(fact)
+        if question is not None and not question.is_checklist:
+            return tuple(o.id for o in question.options)
+        return self.facts.get(fact, ())
+
+    @cached_property
+    def asker(self) -> dict[str, Question]:
+        """The question that asks each fact (a fact is asked by one question only)."""
+        return {fact: q for q in self.questions.values() for fact in q.facts}
+
+    def item(self, fact: str) -> Item | None:
+        """The checklist item that asks `fact`, if a checklist asks it."""
+        question = self.asker.get(fact)
+        if question is None:
+            return None
+        return next((i for i in question.items if i.fact == fact), None)

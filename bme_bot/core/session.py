@@ -29,6 +29,9 @@ class Session:
     early: dict[str, str] = field(default_factory=dict)
     """Answers given out of order (a red flag the person typed before it was asked); the
     flow uses each when it reaches that question, so the person is not asked twice."""
+    detour: str | None = None
+    """A red-flag fact asked out of order because the person typed it; `state` is where the
+    conversation resumes once it is answered."""
     trail: tuple[str, ...] = field(default=(), compare=False)
     """The routes and rules the last answer took (for --debug); derived, never stored."""
 
@@ -57,6 +60,8 @@ class Session:
             data["pending"] = dict(self.pending)
         if self.early:
             data["early"] = dict(self.early)
+        if self.detour is not None:
+            data["detour"] = self.detour
         return data
 
     @classmethod
@@ -83,6 +88,7 @@ class Session:
                 region=None if data.get("region") is None else str(data["region"]),
                 pending={str(k): str(v) for k, v in pending.items()},
                 early={str(k): str(v) for k, v in early.items()},
+                detour=None if data.get("detour") is None else str(data["detour"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a stored session: {exc}") from exc

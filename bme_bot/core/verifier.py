@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bme_bot.core.conditions import Cube, split
-from bme_bot.core.flow import Flow, urgency
+from bme_bot.core.flow import Flow, Question, urgency
 
 Answers = tuple[tuple[str, str], ...]
 """A concrete conversation: (fact, value) pairs in the order they were asked."""
@@ -78,6 +78,22 @@ class _Node:
     cube: Cube
     path: tuple[str, ...]  # questions asked, in order
     routers: frozenset[str]  # routers entered since the last question
+    asked: bool = False  # a checklist whose items are already in the cube: route onwards
+
+
+def _checklist_pieces(question: Question, cube: Cube) -> list[tuple[tuple[str, ...], Cube]]:
+    """Split a cube by which checklist items are shown: (facts shown, the part of the cube)."""
+    pieces: list[tuple[tuple[str, ...], Cube]] = [((), cube)]
+    for item in question.items:
+        if item.fact in cube:
+            continue
+        next_pieces: list[tuple[tuple[str, ...], Cube]] = []
+        for shown, piece in pieces:
+            holds, fails = split(piece, item.when)
+            next_pieces += [((*shown, item.fact), part) for part in holds]
+            next_pieces += [(shown, part) for part in fails]
+        pieces = next_pieces
+    return pieces
 
 
 def explore(
@@ -105,7 +121,26 @@ def explore(
             _finish(flow, node, result, resolve, (min, max) if replay_both_ends else (min,))
             continue
         cube, path, routers = node.cube, node.path, node.routers
-        if node.state in flow.questions:
+        if (
+            not node.asked
+            and node.state in flow.questions
+            and flow.questions[node.state].is_checklist
+        ):
+            for shown, piece in _checklist_pieces(flow.questions[node.state], cube):
+                if not shown:
+                    result.problems.append(
+                        PathProblem(
+                            "empty_checklist",
+                            node.state,
+                            f"checklist {node.state!r} has no item to show on this path",
+                            _example(flow, piece, path),
+                        )
+                    )
+                    continue
+                asked = {**piece, **{fact: frozenset(flow.values(fact)) for fact in shown}}
+                stack.append(_Node(node.state, asked, (*path, node.state), frozenset(), True))
+            continue
+        if node.state in flow.questions and not node.asked:
             question = flow.questions[node.state]
             if question.fact in cube:
                 result.problems.append(
@@ -120,6 +155,8 @@ def explore(
             cube = {**cube, question.fact: frozenset(o.id for o in question.options)}
             path = (*path, node.state)
             routers = frozenset()
+        elif node.state in flow.questions:
+            pass
         else:
             if node.state in routers:
                 result.problems.append(
@@ -211,14 +248,15 @@ def _example(
     path: tuple[str, ...],
     pick: Callable[[list[int]], int] = min,
 ) -> Answers:
-    """A concrete answer sequence inside a cube, following the path's question order."""
-    answers = []
+    """A concrete answer sequence inside a cube, following the path's question order (a
+    checklist gives one answer per item shown, in item order)."""
+    answers: list[tuple[str, str]] = []
     for question_id in path:
-        question = flow.questions[question_id]
-        order = [o.id for o in question.options]
-        allowed = [order.index(v) for v in cube.get(question.fact, frozenset())]
-        if allowed:
-            answers.append((question.fact, order[pick(allowed)]))
+        for fact in flow.questions[question_id].facts:
+            order = list(flow.values(fact))
+            allowed = [order.index(v) for v in cube.get(fact, frozenset()) if v in order]
+            if allowed and fact not in dict(answers):
+                answers.append((fact, order[pick(allowed)]))
     return tuple(answers)
 
 
@@ -227,17 +265,27 @@ def replay(
 ) -> str:
     """Feed concrete answers to the engine's resolver; return the state reached.
 
-    The engine is pure, so the state after a prefix of answers is always the same: `memo`
-    keeps it across replays of one exploration (19,106 resolve calls become 2,990 on the
-    shipped flow)."""
+    A checklist takes the answers for the items it shows on that path. The engine is pure,
+    so the state after a prefix of answers is always the same: `memo` keeps it across
+    replays of one exploration (19,106 resolve calls become 2,990 on the shipped flow)."""
     state = flow.start
     facts: dict[str, str] = {}
-    for index, (fact, value) in enumerate(answers):
+    index = 0
+    while index < len(answers):
         question = flow.questions.get(state)
-        if question is None or question.fact != fact:
+        if question is None:
             return state
-        facts[fact] = value
-        prefix = answers[: index + 1]
+        wanted = (
+            [i.fact for i in question.visible_items(facts)]
+            if question.is_checklist
+            else [question.fact]
+        )
+        given = answers[index : index + len(wanted)]
+        if [fact for fact, _ in given] != wanted:
+            return state
+        facts.update(given)
+        index += len(wanted)
+        prefix = answers[:index]
         known = memo.get(prefix) if memo is not None else None
         if known is None:
             known, _ = resolve(state, facts)

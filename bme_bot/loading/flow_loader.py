@@ -15,19 +15,30 @@ from typing import Any
 
 import yaml
 
-from bme_bot.core.callbacks import MAX_CALLBACK_BYTES, longest_question_payload, menu_payload
+from bme_bot.core.callbacks import (
+    MAX_CALLBACK_BYTES,
+    MAX_TURN_DIGITS,
+    longest_question_payload,
+    menu_payload,
+    toggle_payload,
+)
 from bme_bot.core.conditions import ALWAYS, All, Answered, AnyOf, Condition, Eq, In, Not
+from bme_bot.core.replies import CHECKLIST_DONE, CHECKLIST_NONE
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.flow import (
     DISPOSITIONS,
+    NO_DISPOSITION,
+    UNSURE,
     Flow,
     Invariant,
+    Item,
     Note,
     Option,
     Outcome,
     Question,
     Route,
     Router,
+    Scale,
     Topic,
 )
 from bme_bot.core.verifier import explore, format_answers
@@ -55,16 +66,39 @@ TOP_KEYS = {
     "safety_net": False,
 }
 QUESTION_KEYS = {
-    "fact": True,
+    "fact": False,
+    "checklist": False,
     "text": False,
     "content": False,
     "summary": False,
-    "options": True,
+    "why": False,
+    "if_unsure": False,
+    "scale": False,
+    "options": False,
     "next": True,
 }
-OPTION_KEYS = {"id": True, "label": True, "synonyms": False}
+OPTION_KEYS = {"id": True, "label": True, "synonyms": False, "mentions": False}
+ITEM_KEYS = {
+    "fact": True,
+    "label": True,
+    "synonyms": False,
+    "mentions": False,
+    "when": False,
+    "if_unsure": False,
+}
+FACT_KEYS = {"values": True, "unsure_counts_as": False}
+SCALE_KEYS = {"unit": True, "bands": True}
+SCALE_UNITS = ("years", "days")
 ROUTE_KEYS = {"id": False, "when": False, "goto": True}
-OUTCOME_KEYS = {"rule": True, "disposition": True, "reason": True, "content": False}
+OUTCOME_KEYS = {
+    "rule": True,
+    "disposition": True,
+    "reason": True,
+    "content": False,
+    "advice": False,
+    "guidance": False,
+}
+RESERVED_OPTIONS = frozenset({CHECKLIST_DONE, CHECKLIST_NONE})
 INVARIANT_KEYS = {"id": True, "description": True, "when": True, "at_least": True}
 TOPIC_KEYS = {"id": True, "label": True, "content": True}
 NOTE_KEYS = {"when": True, "content": True}
@@ -169,8 +203,8 @@ def parse_flow(text: str, file: str = "<flow>", content: ContentLibrary | None =
 
 
 def _build(reader: _Reader, top: LineMap) -> Flow:
-    facts = _facts(reader, top)
-    conditions = _ConditionReader(reader, facts)
+    facts, unsure = _facts(reader, top)
+    conditions = _ConditionReader(reader, facts, unsure)
 
     questions: dict[str, Question] = {}
     raw_questions = reader.mapping(
@@ -213,11 +247,12 @@ def _build(reader: _Reader, top: LineMap) -> Flow:
             disposition = reader.text(
                 body.get("disposition"), body.lines.get("disposition", line), f"{key}.disposition"
             )
-            if disposition and disposition not in DISPOSITIONS:
+            if disposition and disposition not in (*DISPOSITIONS, NO_DISPOSITION):
                 reader.issue(
                     body.lines["disposition"],
                     f"{key}.disposition",
-                    f"{disposition!r} is not one of {', '.join(DISPOSITIONS)}",
+                    f"{disposition!r} is not one of {', '.join(DISPOSITIONS)} "
+                    f"(or {NO_DISPOSITION!r} for an ending without advice)",
                 )
             outcomes[oid] = Outcome(
                 oid,
@@ -231,6 +266,8 @@ def _build(reader: _Reader, top: LineMap) -> Flow:
                     f"{key}.content",
                 ),
                 line,
+                _optional_id(reader, body, "advice", key),
+                _optional_id(reader, body, "guidance", key),
             )
     else:
         reader.issue(top.lines.get("outcomes", 1), "outcomes", "expected a mapping of outcome ids")
@@ -339,28 +376,60 @@ def _build(reader: _Reader, top: LineMap) -> Flow:
         else reader.ident(safety_net, top.lines["safety_net"], "safety_net"),
         title=str(top.get("title", "")),
         source=reader.file,
+        unsure=unsure,
     )
 
 
-def _facts(reader: _Reader, top: LineMap) -> dict[str, tuple[str, ...]]:
+def _facts(reader: _Reader, top: LineMap) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """The declared facts and, for those that may be answered "not sure", the value each
+    counts as: `fever: {values: ["yes", "no", "unsure"], unsure_counts_as: "yes"}`."""
     facts: dict[str, tuple[str, ...]] = {}
+    unsure: dict[str, str] = {}
     raw = reader.mapping(top.get("facts"), top.lines.get("facts", 1), "facts", None)
     if raw is None:
-        return facts
+        return facts, unsure
     for name in raw:
         key = f"facts.{name}"
         line = raw.lines[name]
         reader.ident(name, line, key)
         if name in OPERATORS:
             reader.issue(line, key, f"{name!r} is reserved by the condition language")
-        values = reader.seq(raw[name], line, key)
+        declared = raw[name]
+        counts_as: str | None = None
+        if isinstance(declared, LineMap):
+            body = reader.mapping(declared, line, key, FACT_KEYS)
+            declared = body.get("values") if body is not None else None
+            if body is not None and "unsure_counts_as" in body:
+                counts_as = reader.text(
+                    body["unsure_counts_as"],
+                    body.lines["unsure_counts_as"],
+                    f"{key}.unsure_counts_as",
+                )
+        values = reader.seq(declared, line, key)
         ids = [reader.ident(v, values.lines[i], f"{key}[{i}]") for i, v in enumerate(values)]
         if not ids:
             reader.issue(line, key, "a fact needs at least one value")
         if len(set(ids)) != len(ids):
             reader.issue(line, key, "a value is listed twice")
+        if (UNSURE in ids) != (counts_as is not None):
+            reader.issue(
+                line,
+                key,
+                f"a fact with the value {UNSURE!r} must say what it counts as "
+                "(unsure_counts_as), and only such a fact may",
+            )
+        elif counts_as is not None:
+            if counts_as == UNSURE or counts_as not in ids:
+                others = ", ".join(i for i in ids if i != UNSURE)
+                reader.issue(
+                    line,
+                    f"{key}.unsure_counts_as",
+                    f"{counts_as!r} must be another value of the fact ({others})",
+                )
+            else:
+                unsure[str(name)] = counts_as
         facts[str(name)] = tuple(ids)
-    return facts
+    return facts, unsure
 
 
 def _question(
@@ -376,9 +445,6 @@ def _question(
     body = reader.mapping(raw_questions[qid], line, key, QUESTION_KEYS)
     if body is None:
         return Question(qid, "", "", (), (), line=line)
-    fact = reader.text(body.get("fact"), body.lines.get("fact", line), f"{key}.fact")
-    if fact and fact not in facts:
-        reader.issue(body.lines["fact"], f"{key}.fact", f"undeclared fact {fact!r}")
     if ("text" in body) == ("content" in body):
         reader.issue(line, key, "give exactly one of 'text' or 'content'")
     text = reader.text(body["text"], body.lines["text"], f"{key}.text") if "text" in body else ""
@@ -387,6 +453,59 @@ def _question(
         if "content" in body
         else None
     )
+    routes = _routes(
+        reader, conditions, body.get("next"), body.lines.get("next", line), f"{key}.next", qid
+    )
+    extras: dict[str, Any] = {
+        "content": content,
+        "summary": str(body.get("summary", "")),
+        "line": line,
+        "why": _optional_text(reader, body, "why", key),
+        "if_unsure": _optional_text(reader, body, "if_unsure", key),
+    }
+    if "checklist" in body:
+        for name in ("fact", "options", "scale"):
+            if name in body:
+                reader.issue(body.lines[name], f"{key}.{name}", "a checklist has items, not this")
+        items = _items(reader, conditions, facts, body, key)
+        return Question(qid, "", text, (), routes, items=items, **extras)
+    for name in ("fact", "options"):
+        if name not in body:
+            reader.issue(line, key, f"missing required key {name!r} (or give a 'checklist')")
+    fact = reader.text(body.get("fact"), body.lines.get("fact", line), f"{key}.fact")
+    if fact and fact not in facts:
+        reader.issue(body.lines["fact"], f"{key}.fact", f"undeclared fact {fact!r}")
+    options = _options(reader, facts, fact, body, key, line)
+    scale = _scale(reader, body, key, {o.id for o in options}) if "scale" in body else None
+    return Question(qid, fact, text, tuple(options), routes, scale=scale, **extras)
+
+
+def _optional_id(reader: _Reader, body: LineMap, name: str, key: str) -> str | None:
+    if name not in body:
+        return None
+    return reader.ident(body[name], body.lines[name], f"{key}.{name}")
+
+
+def _optional_text(reader: _Reader, body: LineMap, name: str, key: str) -> str:
+    if name not in body:
+        return ""
+    return reader.text(body[name], body.lines[name], f"{key}.{name}")
+
+
+def _phrases(reader: _Reader, body: LineMap, name: str, key: str) -> tuple[str, ...]:
+    line = body.lines.get(name, body.line)
+    items = reader.seq(body.get(name, LineList()), line, f"{key}.{name}")
+    return tuple(reader.text(s, items.lines[i], f"{key}.{name}[{i}]") for i, s in enumerate(items))
+
+
+def _options(
+    reader: _Reader,
+    facts: dict[str, tuple[str, ...]],
+    fact: str,
+    body: LineMap,
+    key: str,
+    line: int,
+) -> list[Option]:
     options: list[Option] = []
     raw_options = reader.seq(body.get("options"), body.lines.get("options", line), f"{key}.options")
     allowed = facts.get(fact, ())
@@ -405,28 +524,95 @@ def _question(
             )
         if any(o.id == oid for o in options):
             reader.issue(obody.lines.get("id", oline), f"{okey}.id", f"option {oid!r} given twice")
-        synonyms = reader.seq(
-            obody.get("synonyms", LineList()),
-            obody.lines.get("synonyms", oline),
-            f"{okey}.synonyms",
-        )
         options.append(
             Option(
                 oid,
                 reader.text(obody.get("label"), obody.lines.get("label", oline), f"{okey}.label"),
-                tuple(
-                    reader.text(s, synonyms.lines[i], f"{okey}.synonyms[{i}]")
-                    for i, s in enumerate(synonyms)
-                ),
+                _phrases(reader, obody, "synonyms", okey),
+                _phrases(reader, obody, "mentions", okey),
             )
         )
-    if not options:
+    if raw_options and not options:
         reader.issue(body.lines.get("options", line), f"{key}.options", "a question needs options")
-    routes = _routes(
-        reader, conditions, body.get("next"), body.lines.get("next", line), f"{key}.next", qid
-    )
-    summary = str(body.get("summary", ""))
-    return Question(qid, fact, text, tuple(options), routes, content, summary, line)
+    if UNSURE in allowed and options and all(o.id != UNSURE for o in options):
+        reader.issue(
+            body.lines.get("options", line),
+            f"{key}.options",
+            f"fact {fact!r} may be answered {UNSURE!r}: offer a 'Not sure' option",
+        )
+    return options
+
+
+def _items(
+    reader: _Reader,
+    conditions: _ConditionReader,
+    facts: dict[str, tuple[str, ...]],
+    body: LineMap,
+    key: str,
+) -> tuple[Item, ...]:
+    """Checklist items: each asks one yes/no fact (optionally with "not sure")."""
+    raw = reader.seq(body.get("checklist"), body.lines.get("checklist", body.line), key)
+    items: list[Item] = []
+    for index, entry in enumerate(raw):
+        ikey = f"{key}.checklist[{index}]"
+        iline = raw.lines[index]
+        ibody = reader.mapping(entry, iline, ikey, ITEM_KEYS)
+        if ibody is None:
+            continue
+        fact = reader.ident(ibody.get("fact"), ibody.lines.get("fact", iline), f"{ikey}.fact")
+        values = set(facts.get(fact, ()))
+        if fact and fact not in facts:
+            reader.issue(iline, f"{ikey}.fact", f"undeclared fact {fact!r}")
+        elif fact and not ({"yes", "no"} <= values <= {"yes", "no", UNSURE}):
+            reader.issue(iline, f"{ikey}.fact", f"checklist items need a yes/no fact, not {fact!r}")
+        if any(i.fact == fact for i in items):
+            reader.issue(iline, f"{ikey}.fact", f"{fact!r} is listed twice")
+        when = (
+            conditions.read(ibody["when"], ibody.lines["when"], f"{ikey}.when")
+            if "when" in ibody
+            else ALWAYS
+        )
+        items.append(
+            Item(
+                fact,
+                reader.text(ibody.get("label"), ibody.lines.get("label", iline), f"{ikey}.label"),
+                _phrases(reader, ibody, "synonyms", ikey),
+                _phrases(reader, ibody, "mentions", ikey),
+                when,
+                _optional_text(reader, ibody, "if_unsure", ikey),
+            )
+        )
+    if not items:
+        reader.issue(raw.line, f"{key}.checklist", "a checklist needs at least one item")
+    return tuple(items)
+
+
+def _scale(reader: _Reader, body: LineMap, key: str, option_ids: set[str]) -> Scale | None:
+    """`scale: {unit: years, bands: [[child, 18], [adult, 55], [older_adult, .inf]]}`."""
+    skey = f"{key}.scale"
+    raw = reader.mapping(body["scale"], body.lines["scale"], skey, SCALE_KEYS)
+    if raw is None:
+        return None
+    unit = reader.text(raw.get("unit"), raw.lines.get("unit", raw.line), f"{skey}.unit")
+    if unit and unit not in SCALE_UNITS:
+        reader.issue(raw.lines["unit"], f"{skey}.unit", f"one of {', '.join(SCALE_UNITS)}")
+    bands: list[tuple[str, float]] = []
+    raw_bands = reader.seq(raw.get("bands"), raw.lines.get("bands", raw.line), f"{skey}.bands")
+    for index, band in enumerate(raw_bands):
+        bline = raw_bands.lines[index]
+        if (
+            not isinstance(band, list)
+            or len(band) != 2
+            or band[0] not in option_ids
+            or isinstance(band[1], bool)
+            or not isinstance(band[1], int | float)
+        ):
+            reader.issue(bline, f"{skey}.bands[{index}]", "expected [option id, upper bound]")
+            continue
+        bands.append((str(band[0]), float(band[1])))
+    if [b for _, b in bands] != sorted(b for _, b in bands):
+        reader.issue(raw_bands.line, f"{skey}.bands", "bands must rise")
+    return Scale(unit, tuple(bands))
 
 
 def _routes(
@@ -463,11 +649,19 @@ def _content_ids(reader: _Reader, raw: Any, line: int, key: str) -> tuple[str, .
 
 class _ConditionReader:
     """Parses the condition language: `{fact: value}`, `{fact: [values]}`, `all`, `any`,
-    `not`, `answered`; several keys in one mapping must all hold."""
+    `not`, `answered`; several keys in one mapping must all hold.
 
-    def __init__(self, reader: _Reader, facts: dict[str, tuple[str, ...]]) -> None:
+    A fact that may be answered "not sure" is read with its cautious value: a condition on
+    that value also holds for `unsure`, so every route, table row, invariant and note sees
+    "not sure" exactly as the cautious answer (the engine and the verifier need no special
+    case)."""
+
+    def __init__(
+        self, reader: _Reader, facts: dict[str, tuple[str, ...]], unsure: dict[str, str]
+    ) -> None:
         self.reader = reader
         self.facts = facts
+        self.unsure = unsure
 
     def read(self, raw: Any, line: int, key: str) -> Condition:
         if not isinstance(raw, LineMap) or not raw:
@@ -500,8 +694,15 @@ class _ConditionReader:
             ]
             if not values:
                 self.reader.issue(line, key, "an empty list of values matches nothing")
-            return In(fact, frozenset(values))
-        return Eq(fact, self._value(fact, value, line, key))
+            return self._widen(fact, frozenset(values))
+        return self._widen(fact, frozenset({self._value(fact, value, line, key)}))
+
+    def _widen(self, fact: str, values: frozenset[str]) -> Condition:
+        if self.unsure.get(fact) in values:
+            values = values | {UNSURE}
+        if len(values) == 1:
+            return Eq(fact, next(iter(values)))
+        return In(fact, values)
 
     def _fact(self, fact: str, line: int, key: str) -> bool:
         if fact not in self.facts:
@@ -511,7 +712,13 @@ class _ConditionReader:
 
     def _value(self, fact: str, value: Any, line: int, key: str) -> str:
         text = self.reader.text(value, line, key)
-        if text and text not in self.facts[fact]:
+        if text == UNSURE and fact in self.unsure:
+            self.reader.issue(
+                line,
+                key,
+                f"conditions see {UNSURE!r} as {self.unsure[fact]!r}: name that value instead",
+            )
+        elif text and text not in self.facts[fact]:
             allowed = ", ".join(self.facts[fact])
             self.reader.issue(
                 line, key, f"{text!r} is not a value of fact {fact!r} (values: {allowed})"
@@ -545,12 +752,21 @@ def _check_structure(
             reader.issue(
                 question.line, f"questions.{question.id}", "state has no way out (no routes)"
             )
-        for option in question.options:
-            size = longest_question_payload(question.id, option.id)
+        payloads = [(o.id, longest_question_payload(question.id, o.id)) for o in question.options]
+        if question.is_checklist:
+            payloads += [
+                (c, longest_question_payload(question.id, c)) for c in sorted(RESERVED_OPTIONS)
+            ]
+            longest_turn = 10**MAX_TURN_DIGITS - 1
+            payloads += [
+                (i.fact, len(toggle_payload(question.id, longest_turn, i.fact).encode()))
+                for i in question.items
+            ]
+        for name, size in payloads:
             if size > MAX_CALLBACK_BYTES:
                 reader.issue(
                     question.line,
-                    f"questions.{question.id}.options.{option.id}",
+                    f"questions.{question.id}.options.{name}",
                     f"button payload would be {size} bytes, over Telegram's {MAX_CALLBACK_BYTES}: shorten the ids",
                 )
     for router in flow.routers.values():
@@ -601,6 +817,10 @@ def _content_refs(top: LineMap, flow: Flow) -> Iterable[tuple[str, int, str]]:
     for outcome in flow.outcomes.values():
         for cid in outcome.content:
             yield f"outcomes.{outcome.id}.content", outcome.line, cid
+        for name in ("advice", "guidance"):
+            cid = getattr(outcome, name)
+            if cid is not None:
+                yield f"outcomes.{outcome.id}.{name}", outcome.line, cid
     for topic in flow.topics:
         yield f"topics.{topic.id}", top.lines.get("topics", 1), topic.content
     for note in flow.notes:
@@ -627,6 +847,7 @@ def _check_paths(reader: _Reader, top: LineMap, flow: Flow) -> None:
             "asked_twice": "a fact asked twice on one path",
             "no_way_out": "state with no way out for some answers",
             "router_loop": "routers loop without asking anything",
+            "empty_checklist": "a checklist with no item to show",
         }.get(problem.kind, problem.kind)
         reader.issue(
             _line_of(flow, problem.state),
