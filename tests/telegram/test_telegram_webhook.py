@@ -125,3 +125,23 @@ async def test_non_text_and_groups_over_the_webhook(hook: BotEnv) -> None:
     assert "locations" in fake.sent(CHAT)[-1].text
     assert (await post(hook, fake.text(-300, "/start", chat_type="group"))).status_code == 200
     assert "t.me/bme_test_bot?start=go" in fake.sent(-300)[-1].text
+
+
+async def test_process_reports_handled_duplicate_or_unavailable(hook: BotEnv) -> None:
+    """The outcome the webhook maps to 200 or 503, straight from `TelegramBot.process`."""
+    from telegram import Update
+
+    from bme_bot.adapters.telegram.handlers import Outcome
+
+    fake, app, bot = hook.fake, hook.runtime.application, hook.runtime.bot
+    update = fake.text(CHAT, "/start")
+    assert await bot.process(app, Update.de_json(update, app.bot)) is Outcome.HANDLED
+    assert await bot.process(app, Update.de_json(update, app.bot)) is Outcome.DUPLICATE
+    hook.store.down = True
+    help_update = Update.de_json(fake.text(CHAT, "/help"), app.bot)
+    assert await bot.process(app, help_update) is Outcome.UNAVAILABLE
+    told = len(fake.sent(CHAT))
+    assert await bot.process(app, help_update) is Outcome.UNAVAILABLE  # re-delivered
+    assert len(fake.sent(CHAT)) == told  # told once per update
+    hook.store.down = False
+    assert await bot.process(app, help_update) is Outcome.HANDLED
