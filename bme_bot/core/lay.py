@@ -1,0 +1,321 @@
+"""Read answers typed in people's own words: no model, no network, the same reading every time.
+
+The vocabulary (labels, synonyms, red-flag phrases) lives in the flow; this module only knows
+plain English: filler words, negation, hedges, yes and no, numbers (`lay_numbers`) and small
+misspellings. Whenever a text could mean two options, or less than the person meant, it returns
+`Unclear` so the bot asks again: a typed answer is never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final, Literal
+
+from bme_bot.core import lay_numbers
+from bme_bot.core.lay_text import (
+    ALL_OF_THESE,
+    BREAK,
+    FILLER,
+    HEDGE_PHRASES,
+    NO,
+    NONE_OF_THESE,
+    SIGNED,
+    YES,
+    Phrases,
+    content,
+    fold,
+    hint,
+)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An answer option as the reader sees it."""
+
+    id: str
+    label: str
+    synonyms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NumberScale:
+    """How a number typed at this question maps to an option: ages in years or durations in days."""
+
+    unit: Literal["years", "days"]
+    bands: tuple[tuple[str, float], ...]  # (option id, exclusive upper bound), ascending
+
+
+@dataclass(frozen=True)
+class Understood:
+    value: str
+
+
+@dataclass(frozen=True)
+class Unclear:
+    """Ask again: `candidates` are the 2+ option ids the text could mean, () if none."""
+
+    candidates: tuple[str, ...]
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Marks:
+    """A checklist reply: item id -> "yes" or "unsure"; empty means "none of these"."""
+
+    marks: Mapping[str, str]
+
+
+Reading = Understood | Unclear
+
+
+class Reader:
+    """Reads typed answers to one question; build it once per question, then `read(text)`."""
+
+    def __init__(
+        self,
+        choices: Sequence[Choice],
+        *,
+        scale: NumberScale | None = None,
+        unsure: str | None = None,
+    ) -> None:
+        self.choices = tuple(choices)
+        self.scale = scale
+        self.unsure = unsure
+        self.yes_no = {"yes", "no"} <= {c.id for c in self.choices}
+        pairs = [(p, c.id) for c in self.choices for p in (c.id, c.label, *c.synonyms)]
+        if self.yes_no:
+            pairs += [(p, "yes") for p in YES] + [(p, "no") for p in NO]
+        self.phrases = Phrases(pairs, and_breaks=True)
+        self.whole: dict[str, set[str]] = {}
+        for phrase, value in pairs:
+            tokens = fold(phrase)
+            for key in (" ".join(t for t in tokens if t not in (BREAK, "?")), _key(tokens)):
+                self.whole.setdefault(key, set()).add(value)
+        self.label_words = {
+            c.id: {*content(fold(c.label)), *content(fold(c.id))} for c in self.choices
+        }
+
+    def read(self, text: str) -> Reading:
+        if SIGNED.match(text):
+            return Unclear(())
+        tokens = fold(text)
+        plain = [t for t in tokens if t not in (BREAK, "?")]
+        numbered = self._option_number(plain)
+        if numbered is not None:
+            return numbered
+        matches = self.phrases.find(tokens)
+        if HEDGE_PHRASES.find(tokens) or any(m.value == self.unsure for m in matches):
+            return self._hedged()
+        whole = self.whole.get(" ".join(plain)) or self.whole.get(_key(tokens))
+        if whole is not None and len(whole) == 1:
+            return self._settle(tokens, next(iter(whole)))
+        positive = {m.value for m in matches if not m.negated}
+        negated = {m.value for m in matches if m.negated}
+        if self.yes_no:
+            votes = positive & {"yes", "no"}
+            for m in matches:
+                if m.negated and m.value == "yes":
+                    votes.add("no")  # "no fever"
+                elif m.negated and m.value == "no":  # "no, fine" agrees; "not fine": ask
+                    votes |= {"no"} if m.negator == "no" else {"yes", "no"}
+            if len(votes) == 1:
+                return self._settle(tokens, votes.pop())
+            if votes:
+                return self._unclear(votes)
+        else:
+            if self.scale is not None:
+                positive |= set(self._bands(lay_numbers.spans(plain, self.scale.unit)))
+            if positive & negated or len(positive) > 1:
+                return self._unclear(positive | negated)
+            if positive:
+                return Understood(positive.pop())
+            if negated:
+                rest = [c.id for c in self.choices if c.id not in negated | {self.unsure}]
+                return self._unclear(rest if len(rest) > 1 else [c.id for c in self.choices])
+        return self._partial(tokens)
+
+    def _option_number(self, plain: list[str]) -> Reading | None:
+        """ "2", "option 2", "two": an option; at an age or duration also a value, so a number
+        that is both (and means two different options) is asked again."""
+        explicit = len(plain) > 1 and plain[0] in ("option", "number", "choice", "answer")
+        value = lay_numbers.bare_number(plain[1:] if explicit else plain)
+        if value is None:
+            return None
+        option = None
+        if value.is_integer() and 1 <= value <= len(self.choices):
+            option = self.choices[int(value) - 1].id
+        if explicit or self.scale is None:
+            return Understood(option) if option else Unclear(())
+        bands = self._bands([(value, value)])
+        if option is None or bands == [option]:
+            return Understood(bands[0]) if bands else Unclear(())
+        return self._unclear([option, *bands])
+
+    def _bands(self, spans: Sequence[lay_numbers.Span]) -> list[str]:
+        """The options a range of values falls in (bound exclusive; infinity: the last one)."""
+        assert self.scale is not None
+        bounds = self.scale.bands
+        found: list[str] = []
+        for low, high in spans:
+            first = next((k for k, (_, b) in enumerate(bounds) if low < b), len(bounds) - 1)
+            last = next((k for k, (_, b) in enumerate(bounds) if high < b), len(bounds) - 1)
+            found += [bounds[k][0] for k in range(first, last + 1) if low >= 0]
+        return list(dict.fromkeys(found))
+
+    def _settle(self, tokens: Sequence[str], value: str) -> Reading:
+        """A yes or no typed with a question mark ("yes?") is doubt, not an answer."""
+        if value == self.unsure or (self.yes_no and value in ("yes", "no") and "?" in tokens):
+            return self._hedged()
+        return Understood(value)
+
+    def _hedged(self) -> Reading:
+        if self.unsure is not None:
+            return Understood(self.unsure)
+        if self.yes_no:
+            return self._unclear(["yes", "no"])
+        return Unclear((), "If you are not sure, pick the answer closest to how it is.")
+
+    def _partial(self, tokens: Sequence[str]) -> Reading:
+        """Words that are all part of one option's label ("no" at "No, can't take 4 steps")."""
+        words = [w for w in content(tokens) if not w[0].isdigit()]
+        if not words:
+            return Unclear(())
+        hits = [
+            c.id
+            for c in self.choices
+            if all(self.phrases.words.aliases(w) & self.label_words[c.id] for w in words)
+        ]
+        return Understood(hits[0]) if len(hits) == 1 else self._unclear(hits)
+
+    def _unclear(self, values: Sequence[str] | set[str]) -> Unclear:
+        picked = [c for c in self.choices if c.id in values]
+        if len(picked) < 2:
+            return Unclear(())
+        return Unclear(tuple(c.id for c in picked), hint([c.label for c in picked]))
+
+
+def _key(tokens: Sequence[str]) -> str:
+    return " ".join(content(tokens))
+
+
+@lru_cache(maxsize=512)
+def _reader(choices: tuple[Choice, ...], scale: NumberScale | None, unsure: str | None) -> Reader:
+    return Reader(choices, scale=scale, unsure=unsure)
+
+
+def read_answer(
+    text: str,
+    choices: Sequence[Choice],
+    *,
+    scale: NumberScale | None = None,
+    unsure: str | None = None,
+) -> Reading:
+    """Read one typed answer as an option id, or say why it must be asked again."""
+    return _reader(tuple(choices), scale, unsure).read(text)
+
+
+_CHECK_FILLER: Final = frozenset(
+    {"and", "also", "plus", "yes", "y", "yeah", "about", "apply", "take", "taking", "on"}
+)
+
+
+def _check_key(text: str) -> str:
+    return " ".join(w for w in content(fold(text)) if w not in _CHECK_FILLER)
+
+
+_NONE_KEYS: Final = frozenset(_check_key(t) for t in NONE_OF_THESE)
+_ALL_KEYS: Final = frozenset(_check_key(t) for t in ALL_OF_THESE)
+_CHECK_HINT: Final = 'Type the numbers that apply, like "1 3" (add ? if not sure), or "none".'
+
+
+class ChecklistReader:
+    """Reads a reply to a checklist of yes/no items: numbers, names, "?" or "not sure about"."""
+
+    def __init__(self, items: Sequence[Choice]) -> None:
+        self.items = tuple(items)
+        pairs = [(p, i.id) for i in self.items for p in (i.id, i.label, *i.synonyms)]
+        self.phrases = Phrases(pairs, and_breaks=False)
+
+    def read(self, text: str) -> Marks | Unclear:
+        key = _check_key(text)
+        if key in _NONE_KEYS:
+            return Marks({})
+        if key in _ALL_KEYS:
+            return Marks({i.id: "yes" for i in self.items})
+        marks: dict[str, str] = {}
+        segment: list[str] = []
+        for token in [*fold(text), BREAK]:
+            if token != BREAK:
+                segment.append(token)
+                continue
+            problem = self._segment(segment, marks)
+            if problem is not None:
+                return problem
+            segment = []
+        return Marks(marks) if marks else Unclear((), _CHECK_HINT)
+
+    def _segment(self, tokens: list[str], marks: dict[str, str]) -> Unclear | None:
+        """Mark the items of one comma-separated piece; Unclear if any word is left over.
+        A hedge ("not sure about", "maybe") covers its part of the piece between "and"s;
+        a "?" covers the item just before it."""
+        words: list[str] = []
+        part: list[int] = []
+        doubt: set[int] = set()
+        parts = 0
+        for t in tokens:
+            if t == "?":
+                doubt.add(len(words) - 1)
+            elif t == "and":
+                parts += 1
+            elif t not in FILLER and t not in _CHECK_FILLER:
+                words.append(t)
+                part.append(parts)
+        hedged = {part[k] for m in HEDGE_PHRASES.find(words) for k in range(m.start, m.end)}
+        hedge_words = {k for k in range(len(words)) if part[k] in hedged}
+        for m in HEDGE_PHRASES.find(words):
+            words[m.start : m.end] = ["~"] * (m.end - m.start)  # spent: negates nothing
+        found: list[tuple[int, int, str]] = []
+        for m in self.phrases.find(words):
+            if m.negated:
+                return Unclear((), _CHECK_HINT)
+            found.append((m.start, m.end, m.value))
+        for a in found:
+            clash = [b[2] for b in found if b[2] != a[2] and b[0] < a[1] and a[0] < b[1]]
+            if clash:
+                picked = [i for i in self.items if i.id in (a[2], *clash)]
+                return Unclear(tuple(i.id for i in picked), hint([i.label for i in picked]))
+        covered = {k for start, end, _ in found for k in range(start, end)}
+        for k, word in enumerate(words):
+            if k in covered or word == "~":
+                continue
+            number = lay_numbers.bare_number([word])
+            if number is None or not number.is_integer() or not 1 <= number <= len(self.items):
+                return Unclear((), _CHECK_HINT)
+            found.append((k, k + 1, self.items[int(number) - 1].id))
+        for start, end, item in found:
+            unsure = (end - 1) in doubt or any(k in hedge_words for k in range(start, end))
+            if marks.get(item) != "yes":
+                marks[item] = "unsure" if unsure else "yes"
+        return None
+
+
+@lru_cache(maxsize=256)
+def _checklist(items: tuple[Choice, ...]) -> ChecklistReader:
+    return ChecklistReader(items)
+
+
+def read_checklist(text: str, items: Sequence[Choice]) -> Marks | Unclear:
+    """Read a checklist reply; Unclear when any piece is not recognised (it could be a red flag)."""
+    return _checklist(tuple(items)).read(text)
+
+
+@lru_cache(maxsize=256)
+def _mention_phrases(phrases: tuple[str, ...]) -> Phrases:
+    return Phrases([(p, p) for p in phrases], and_breaks=False)
+
+
+def mentions(text: str, phrases: Sequence[str]) -> bool:
+    """Whether the text states one of the phrases, not negated ("my foot is not cold": no)."""
+    return any(not m.negated for m in _mention_phrases(tuple(phrases)).find(fold(text)))

@@ -1,0 +1,147 @@
+"""The measured lay phrase set: every phrase read as written, none misread.
+
+`pytest -s tests/test_lay_phrases.py` prints the understood and misread figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bme_bot.core.lay import Choice, Marks, NumberScale, Understood, read_answer, read_checklist
+
+HERE = Path(__file__).parent
+VOCABULARY = HERE / "fixtures" / "lay_vocabulary.yaml"
+PHRASES = HERE / "lay_phrases.yaml"
+UNDERSTOOD_AT_LEAST = 0.90
+
+Vocabulary = dict[str, tuple[tuple[Choice, ...], NumberScale | None, bool]]
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    """fact -> (options, number scale or None, whether "not sure" is offered)."""
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out: Vocabulary = {}
+    for fact, spec in raw.items():
+        choices = tuple(
+            Choice(str(o["id"]), o["label"], tuple(o.get("synonyms", ()))) for o in spec["options"]
+        )
+        scale = None
+        if "scale" in spec:
+            bands = tuple((str(i), float(b)) for i, b in spec["scale"]["bands"])
+            scale = NumberScale(spec["scale"]["unit"], bands)
+        out[fact] = (choices, scale, bool(spec.get("unsure", False)))
+    return out
+
+
+def load_items(path: Path) -> dict[str, Choice]:
+    """fact -> its checklist line: the `item` label and the "yes" option's synonyms."""
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items: dict[str, Choice] = {}
+    for fact, spec in raw.items():
+        if "item" in spec:
+            yes = next(o for o in spec["options"] if str(o["id"]) == "yes")
+            items[fact] = Choice(fact, spec["item"], tuple(yes.get("synonyms", ())))
+    return items
+
+
+def read(vocabulary: Vocabulary, fact: str, text: str) -> str:
+    choices, scale, unsure = vocabulary[fact]
+    reading = read_answer(text, choices, scale=scale, unsure="unsure" if unsure else None)
+    return reading.value if isinstance(reading, Understood) else "unclear"
+
+
+def test_phrase_set_is_read_without_a_single_misread() -> None:
+    vocabulary = load_vocabulary(VOCABULARY)
+    phrases: dict[str, Any] = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
+    answers = phrases["answers"]
+    misread: list[str] = []
+    not_understood: list[str] = []
+    understood = 0
+    for case in answers:
+        expected, got = str(case["value"]), read(vocabulary, case["fact"], case["text"])
+        if got == expected:
+            understood += expected != "unclear"
+        elif got == "unclear":
+            not_understood.append(f"{case['fact']}: {case['text']!r}")
+        else:
+            misread.append(f"{case['fact']}: {case['text']!r} read as {got}, not {expected}")
+    meant = sum(str(c["value"]) != "unclear" for c in answers)
+    asked_again = sum(str(c["value"]) == "unclear" for c in answers)
+    checks = phrases["checklists"]
+    items = load_items(VOCABULARY)
+    check_misread = []
+    for case in checks:
+        got_marks = read_checklist(case["text"], [items[f] for f in case["items"]])
+        expected_marks = case["marks"]
+        got_value: Mapping[str, str] | str = (
+            dict(got_marks.marks) if isinstance(got_marks, Marks) else "unclear"
+        )
+        if got_value != expected_marks:
+            check_misread.append(f"{case['text']!r}: {got_value} not {expected_marks}")
+    print(
+        f"\nlay phrases: {understood}/{meant} understood ({understood / meant:.1%}), "
+        f"{len(misread)} misread, {asked_again} ambiguous phrases expected unclear; "
+        f"checklists: {len(checks) - len(check_misread)}/{len(checks)} read as expected"
+    )
+    for line in not_understood:
+        print("  not understood:", line)
+    assert not misread, misread
+    assert not check_misread, check_misread
+    assert understood / meant >= UNDERSTOOD_AT_LEAST, not_understood
+    assert len(answers) + len(checks) >= 110 and asked_again >= 15 and len(checks) >= 10
+
+
+def test_every_fact_of_the_contract_has_options() -> None:
+    vocabulary = load_vocabulary(VOCABULARY)
+    expected = {
+        "age_group", "site", "fever", "weight_bearing", "hot_swollen", "cold_pale_numb",
+        "calf_swelling", "onset", "deformity_or_crack", "ottawa_tenderness", "knee_flex_90",
+        "diabetes", "wound", "immunosuppressed", "sickle_cell", "weight_loss_or_cancer",
+        "blood_thinners", "bisphosphonates", "pregnant_or_postpartum", "steroids_or_alcohol",
+        "night_pain", "training_increase", "known_bme_mri", "restart_pain", "trend", "duration",
+    }  # fmt: skip
+    assert set(vocabulary) == expected
+    no_unsure = {"age_group", "site", "weight_bearing", "onset", "deformity_or_crack",
+                 "pregnant_or_postpartum", "restart_pain", "trend", "duration"}  # fmt: skip
+    for fact, (choices, _, unsure) in vocabulary.items():
+        ids = [c.id for c in choices]
+        assert unsure == (fact not in no_unsure), fact
+        assert ("unsure" in ids) == unsure, fact
+
+
+def test_scales_cover_their_options_in_order() -> None:
+    for fact, (choices, scale, _) in load_vocabulary(VOCABULARY).items():
+        if scale is None:
+            continue
+        assert [b[0] for b in scale.bands] == [c.id for c in choices], fact
+        assert [b[1] for b in scale.bands] == sorted(b[1] for b in scale.bands)
+        assert scale.bands[-1][1] == math.inf
+
+
+@pytest.mark.parametrize("fact", sorted(load_vocabulary(VOCABULARY)))
+def test_no_synonym_points_at_two_options_of_one_fact(fact: str) -> None:
+    choices, scale, unsure = load_vocabulary(VOCABULARY)[fact]
+    for choice in choices:
+        for phrase in (choice.label, *choice.synonyms):
+            got = read_answer(phrase, choices, scale=scale, unsure="unsure" if unsure else None)
+            assert got == Understood(choice.id), (fact, phrase, got)
+
+
+def test_red_flag_values_declare_mentions() -> None:
+    raw: dict[str, Any] = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+    flagged = {
+        (fact, str(o["id"]))
+        for fact, spec in raw.items()
+        for o in spec["options"]
+        if o.get("mentions")
+    }
+    assert flagged == {
+        ("weight_bearing", "unable"), ("hot_swollen", "yes"), ("cold_pale_numb", "yes"),
+        ("calf_swelling", "yes"), ("fever", "yes"), ("deformity_or_crack", "deformity"),
+    }  # fmt: skip
