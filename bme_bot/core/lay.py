@@ -8,6 +8,7 @@ misspellings. Whenever a text could mean two options, or less than the person me
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -236,9 +237,14 @@ class ChecklistReader:
     def __init__(self, items: Sequence[Choice]) -> None:
         self.items = tuple(items)
         pairs = [(p, i.id) for i in self.items for p in (i.id, i.label, *i.synonyms)]
-        self.phrases = Phrases(pairs, and_breaks=False)
+        # "and" separates items in a reply, so it is dropped from phrases too ("warm and swollen")
+        self.phrases = Phrases(
+            [(re.sub(r"\band\b", " ", p), v) for p, v in pairs], and_breaks=False
+        )
 
     def read(self, text: str) -> Marks | Unclear:
+        if SIGNED.match(text):
+            return Unclear((), _CHECK_HINT)
         key = _check_key(text)
         if key in _NONE_KEYS:
             return Marks({})

@@ -1,0 +1,383 @@
+"""Unit tests for bme_bot.core.lay: one group per reading rule, on small hand-made questions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bme_bot.core.lay import (
+    Choice,
+    Marks,
+    NumberScale,
+    Reader,
+    Unclear,
+    Understood,
+    mentions,
+    read_answer,
+    read_checklist,
+)
+
+AGE = (
+    Choice("child", "Under 18", ("kid", "teenager")),
+    Choice("adult", "18 to 54"),
+    Choice("older_adult", "55 or older", ("senior",)),
+)
+AGE_SCALE = NumberScale("years", (("child", 18), ("adult", 55), ("older_adult", math.inf)))
+DURATION = (
+    Choice("under_1_week", "Less than a week"),
+    Choice("1_to_6_weeks", "1 to 6 weeks"),
+    Choice("over_6_weeks", "More than 6 weeks"),
+)
+DAYS = NumberScale("days", (("under_1_week", 7), ("1_to_6_weeks", 43), ("over_6_weeks", math.inf)))
+SITE = (
+    Choice("hip", "Hip or groin", ("groin", "thigh")),
+    Choice("knee", "Knee", ("kneecap",)),
+    Choice("ankle", "Ankle"),
+    Choice("foot", "Foot", ("heel", "toe")),
+)
+WALK = (
+    Choice("normal", "Yes, normally", ("walking normally",)),
+    Choice("limp", "Yes, with a limp", ("limp", "limping", "swollen")),
+    Choice("unable", "No, can't take 4 steps", ("can't walk", "can't put weight")),
+)
+ONSET = (
+    Choice("sudden_injury", "Suddenly, with an injury", ("injury", "fell")),
+    Choice("sudden_no_injury", "Suddenly, without an injury"),
+    Choice("gradual", "Gradually", ("gradual", "slowly")),
+)
+TREND = (
+    Choice("improving", "Getting better", ("better",)),
+    Choice("stable", "About the same", ("same",)),
+    Choice("worsening", "Getting worse", ("worse",)),
+)
+FEVER = (
+    Choice("yes", "Yes", ("fever", "hot", "shivery")),
+    Choice("no", "No", ("fine",)),
+    Choice("unsure", "Not sure", ("no thermometer",)),
+)
+PREGNANT = (Choice("yes", "Yes", ("pregnant",)), Choice("no", "No"))
+
+
+def age(text: str) -> object:
+    return read_answer(text, AGE, scale=AGE_SCALE)
+
+
+def days(text: str) -> object:
+    return read_answer(text, DURATION, scale=DAYS)
+
+
+def fever(text: str) -> object:
+    return read_answer(text, FEVER, unsure="unsure")
+
+
+# --- rule 1: numbers, ids, labels, synonyms, words inside sentences ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2", "knee"),
+        ("option 2", "knee"),
+        ("2.", "knee"),
+        ("  Knee ", "knee"),
+        ("KNÉE!", "knee"),
+        ("my left knee", "knee"),
+        ("the heel", "foot"),
+        ("Hip or groin", "hip"),
+        ("it's in my right thigh", "hip"),
+        ("ankle", "ankle"),
+    ],
+)
+def test_options_by_number_id_label_synonym(text: str, value: str) -> None:
+    assert read_answer(text, SITE) == Understood(value)
+
+
+def test_words_inside_a_sentence() -> None:
+    assert read_answer("I think it's getting worse", TREND) == Understood("worsening")
+
+
+@pytest.mark.parametrize("text", ["-1", "+2", "\u22121", "5", "0"])
+def test_signed_or_out_of_range_numbers_are_never_an_option(text: str) -> None:
+    assert read_answer(text, SITE) == Unclear(())
+
+
+def test_ids_with_underscores_are_read() -> None:
+    assert age("older_adult") == Understood("older_adult")
+    assert days("1_to_6_weeks") == Understood("1_to_6_weeks")
+
+
+# --- rule 2: numbers and number words with a scale ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("I'm 45", "adult"),
+        ("45", "adult"),
+        ("seventeen", "child"),
+        ("forty-five", "adult"),
+        ("55", "older_adult"),
+        ("54", "adult"),
+        ("18", "adult"),
+        ("17 years old", "child"),
+        ("I'm 3", "child"),
+        ("3 years", "child"),
+        ("1", "child"),  # option 1 and 1 year agree
+        ("over 60", "older_adult"),
+        ("in my 30s", "adult"),
+    ],
+)
+def test_ages(text: str, value: str) -> None:
+    assert age(text) == Understood(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("3 days", "under_1_week"),
+        ("a month", "1_to_6_weeks"),
+        ("since yesterday", "under_1_week"),
+        ("10 days", "1_to_6_weeks"),
+        ("two weeks", "1_to_6_weeks"),
+        ("a few days", "under_1_week"),
+        ("6 weeks", "1_to_6_weeks"),
+        ("7 days", "1_to_6_weeks"),
+        ("6 days", "under_1_week"),
+        ("43 days", "over_6_weeks"),
+        ("2 months", "over_6_weeks"),
+        ("half a year", "over_6_weeks"),
+        ("a year", "over_6_weeks"),
+        ("3 or 4 weeks", "1_to_6_weeks"),
+        ("more than 6 weeks", "over_6_weeks"),
+        ("less than a week", "under_1_week"),
+    ],
+)
+def test_durations_in_days(text: str, value: str) -> None:
+    assert days(text) == Understood(value)
+
+
+def test_bare_number_that_is_also_an_option_is_asked_again() -> None:
+    got = age("3")
+    assert isinstance(got, Unclear)
+    assert set(got.candidates) == {"child", "older_adult"}
+    assert "Under 18" in got.hint and "55 or older" in got.hint
+    assert days("3") == Unclear(
+        ("under_1_week", "over_6_weeks"), 'Did you mean "Less than a week" or "More than 6 weeks"?'
+    )
+
+
+@pytest.mark.parametrize("text", ["in my fifties", "about 55", "over 50"])
+def test_ages_straddling_two_bands_are_asked_again(text: str) -> None:
+    assert age(text) == Unclear(
+        ("adult", "older_adult"), 'Did you mean "18 to 54" or "55 or older"?'
+    )
+
+
+@pytest.mark.parametrize("text", ["about a week", "since last week", "between 3 and 10 days"])
+def test_durations_straddling_two_bands_are_asked_again(text: str) -> None:
+    got = days(text)
+    assert isinstance(got, Unclear) and got.candidates == ("under_1_week", "1_to_6_weeks")
+
+
+# --- rule 3: negation and hedges ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["no fever", "not really", "nope", "never", "no", "not hot"])
+def test_negations_at_yes_no_mean_no(text: str) -> None:
+    assert fever(text) == Understood("no")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't know",
+        "not sure",
+        "no idea",
+        "dunno",
+        "maybe",
+        "probably",
+        "probably not",
+        "possibly",
+        "I think so?",
+        "yes?",
+        "I don't think so",
+        "no thermometer",
+    ],
+)
+def test_hedges_mean_unsure_when_offered(text: str) -> None:
+    assert fever(text) == Understood("unsure")
+
+
+def test_hedges_without_unsure_are_asked_again() -> None:
+    assert read_answer("maybe", PREGNANT) == Unclear(("yes", "no"), 'Did you mean "Yes" or "No"?')
+    got = read_answer("probably getting worse", TREND)
+    assert isinstance(got, Unclear) and got.hint
+
+
+def test_yes_no_words_are_built_in() -> None:
+    assert fever("yeah") == Understood("yes")
+    assert fever("I have a fever") == Understood("yes")
+    assert read_answer("yep", PREGNANT) == Understood("yes")
+
+
+def test_negated_option_at_other_questions_is_never_guessed() -> None:
+    assert read_answer("not limping", WALK) == Unclear(
+        ("normal", "unable"), 'Did you mean "Yes, normally" or "No, can\'t take 4 steps"?'
+    )
+    got = read_answer("no injury", ONSET)
+    assert isinstance(got, Unclear) and got.candidates == ("sudden_no_injury", "gradual")
+
+
+def test_a_negation_used_by_one_phrase_does_not_reach_the_next() -> None:
+    assert read_answer("no injury, came on slowly", ONSET) == Understood("gradual")
+    assert read_answer("no injury came on slowly", ONSET) == Understood("gradual")
+    assert read_answer("not getting better, worse", TREND) == Understood("worsening")
+
+
+def test_negated_no_word_is_asked_again_but_no_agrees() -> None:
+    assert fever("not fine") == Unclear(("yes", "no"), 'Did you mean "Yes" or "No"?')
+    assert fever("no, fine") == Understood("no")
+
+
+# --- rule 4: misspellings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "choices", "value"),
+    [
+        ("gradualy", ONSET, "gradual"),
+        ("limpping", WALK, "limp"),
+        ("swolen", WALK, "limp"),
+        ("sloly", ONSET, "gradual"),  # 5 letters: deletion
+        ("slwoly", ONSET, "gradual"),  # transposition
+        ("kneecpa", SITE, "knee"),
+    ],
+)
+def test_one_edit_on_long_words(text: str, choices: tuple[Choice, ...], value: str) -> None:
+    assert read_answer(text, choices) == Understood(value)
+
+
+def test_short_words_and_first_letters_are_not_guessed() -> None:
+    assert read_answer("hel", SITE) == Unclear(())  # 3 letters: "heel" is not assumed
+    assert read_answer("ankel", SITE) == Understood("ankle")
+    assert read_answer("tnkle", SITE) == Unclear(())  # first letter differs
+
+
+# --- rule 5: safety -------------------------------------------------------------------------
+
+
+def test_two_options_in_one_text_are_asked_again() -> None:
+    assert fever("yes and no") == Unclear(("yes", "no"), 'Did you mean "Yes" or "No"?')
+    assert fever("no, but I feel hot") == Unclear(("yes", "no"), 'Did you mean "Yes" or "No"?')
+    got = read_answer("knee and ankle", SITE)
+    assert isinstance(got, Unclear) and got.candidates == ("knee", "ankle")
+
+
+def test_walking_phrases() -> None:
+    assert read_answer("I can walk but not far, limping", WALK) == Understood("limp")
+    for text in ("can't walk", "cannot walk", "can not walk", "unable to walk", "not able to walk"):
+        assert read_answer(text, WALK) == Understood("unable"), text
+    assert read_answer("yes", WALK) == Unclear(
+        ("normal", "limp"), 'Did you mean "Yes, normally" or "Yes, with a limp"?'
+    )
+    assert read_answer("no", WALK) == Understood("unable")
+
+
+def test_suddenly_alone_is_asked_again() -> None:
+    got = read_answer("suddenly", ONSET)
+    assert isinstance(got, Unclear) and got.candidates == ("sudden_injury", "sudden_no_injury")
+
+
+# --- rule 6: nothing recognised -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "purple", "what do you mean", "???"])
+def test_nothing_recognised(text: str) -> None:
+    assert read_answer(text, SITE) == Unclear(())
+
+
+def test_reader_matches_read_answer() -> None:
+    reader = Reader(AGE, scale=AGE_SCALE)
+    for text in ("45", "3", "kid", "senior", "in my fifties", "xyz"):
+        assert reader.read(text) == age(text)
+
+
+# --- checklists -----------------------------------------------------------------------------
+
+ITEMS = (
+    Choice("fever", "Fever or feeling hot", ("temperature",)),
+    Choice("diabetes", "Diabetes", ("diabetic",)),
+    Choice("hot_swollen", "Warm and swollen", ("hot and swollen",)),
+    Choice("wound", "A wound or ulcer", ("ulcer", "steroids")),
+    Choice("steroids", "Steroids or heavy drinking", ("steroids",)),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "marks"),
+    [
+        ("1 3", {"fever": "yes", "hot_swollen": "yes"}),
+        ("1,3", {"fever": "yes", "hot_swollen": "yes"}),
+        ("fever, diabetes", {"fever": "yes", "diabetes": "yes"}),
+        ("fever and diabetes", {"fever": "yes", "diabetes": "yes"}),
+        ("fever? 3", {"fever": "unsure", "hot_swollen": "yes"}),
+        ("2?", {"diabetes": "unsure"}),
+        ("not sure about fever", {"fever": "unsure"}),
+        ("diabetes maybe", {"diabetes": "unsure"}),
+        ("diabetic and not sure about ulcer", {"diabetes": "yes", "wound": "unsure"}),
+        ("warm and swollen", {"hot_swollen": "yes"}),
+        ("diabetis, feverr", {"diabetes": "yes", "fever": "yes"}),
+        ("2?, 2", {"diabetes": "yes"}),
+        ("2, 2?", {"diabetes": "yes"}),
+        ("all of them", {i.id: "yes" for i in ITEMS}),
+    ],
+)
+def test_checklist_marks(text: str, marks: dict[str, str]) -> None:
+    assert read_checklist(text, ITEMS) == Marks(marks)
+
+
+@pytest.mark.parametrize(
+    "text", ["none", "no", "nothing", "none of these", "neither", "no to all", "None."]
+)
+def test_checklist_none(text: str) -> None:
+    assert read_checklist(text, ITEMS) == Marks({})
+
+
+@pytest.mark.parametrize(
+    "text", ["1 9", "0", "13", "fever, purple", "no fever", "", "1 or 3", "-1", "fever and a rash"]
+)
+def test_checklist_never_drops_a_piece(text: str) -> None:
+    got = read_checklist(text, ITEMS)
+    assert isinstance(got, Unclear) and got.hint
+
+
+def test_checklist_phrase_for_two_items_is_asked_again() -> None:
+    got = read_checklist("steroids", ITEMS)
+    assert isinstance(got, Unclear) and got.candidates == ("wound", "steroids")
+
+
+# --- mentions -------------------------------------------------------------------------------
+
+FLAGS = ("can't put weight", "can't walk", "foot is cold", "cold foot", "numb", "numbness")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("I can't put weight on it", True),
+        ("I cannot walk since the fall", True),
+        ("my foot is cold and numb", True),
+        ("my foot is not cold", False),
+        ("my foot isn't cold or numb", False),
+        ("no numbness", False),
+        ("I'm not numb", False),
+        ("some numbnes in my toes", True),
+        ("I had a cold last week", False),
+        ("it hurts, but it's not numb", False),
+        ("not swollen, but numb", True),
+        ("", False),
+    ],
+)
+def test_mentions(text: str, said: bool) -> None:
+    assert mentions(text, FLAGS) is said
