@@ -128,6 +128,8 @@ class Words:
     def aliases(self, word: str) -> frozenset[str]:
         known = self._seen.get(word)
         if known is None:
+            if len(self._seen) > 4096:  # typed words are unbounded: keep the memo small
+                self._seen.clear()
             known = self._seen[word] = self._find(word)
         return known
 
