@@ -4,6 +4,7 @@ which transitions and outcomes the golden transcripts reach."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -134,7 +135,8 @@ def _check_flow(
         for disposition, lengths in sorted(result.questions_by_disposition.items()):
             report.say(
                 f"    to {disposition}: {sum(lengths.values())} paths, "
-                f"{min(lengths)} to {max(lengths)} questions"
+                f"shortest {min(lengths)}, median {_median(lengths)}, longest {max(lengths)} "
+                "answers (a checklist is one)"
             )
     if engine is not None:
         report.say(f"  engine cross-check: {result.replayed} paths replayed through the engine")
@@ -169,6 +171,16 @@ def _check_flow(
         report.fail(f"outcomes no path reaches: {', '.join(unreached)}")
     if engine is not None and transcripts is not None and transcripts.is_dir():
         _coverage(report, engine, transcripts)
+
+
+def _median(lengths: Counter[int]) -> int:
+    """The median of a histogram of path lengths, weighted by how many paths have each."""
+    half, seen = sum(lengths.values()) / 2, 0
+    for length in sorted(lengths):
+        seen += lengths[length]
+        if seen >= half:
+            return length
+    return 0
 
 
 def _check_unsure(report: CheckReport, flow: Flow) -> None:

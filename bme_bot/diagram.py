@@ -10,7 +10,7 @@ def mermaid(flow: Flow) -> str:
     lines = ["flowchart TD"]
     for question in flow.questions.values():
         lines.append(
-            f'  {question.id}["{_quote(question.summary or question.id)}<br/>({question.fact})"]'
+            f'  {question.id}["{_quote(question.summary or question.id)}<br/>({", ".join(question.facts)})"]'
         )
     for router in flow.routers.values():
         lines.append(f"  {router.id}{{{router.id}}}")

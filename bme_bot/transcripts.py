@@ -176,12 +176,8 @@ def run_transcript(engine: Engine, transcript: Transcript) -> TranscriptResult:
 def _record_routes(
     result: TranscriptResult, engine: Engine, before: Session, after: Session
 ) -> None:
-    answered = (after.history, after.facts) != (before.history, before.facts)
-    if answered and after.trail:
-        result.routes.update(after.trail)
-    elif len(after.history) == len(before.history) + 1 and after.history[:-1] == before.history:
-        _, trail = engine.resolve(after.history[-1], dict(after.facts))
-        result.routes.update(trail)
+    if after.history != before.history:
+        result.routes.update(after.trail)  # the engine records the routes each answer took
     if after.outcome:
         result.outcomes.add(after.outcome)
 

@@ -199,7 +199,8 @@ def test_shipped_flow_session_stays_small(engine: Engine) -> None:
     session = start(engine)
     while not session.done:
         question = engine.flow.questions[session.state]
-        session, _ = engine.step(
-            session, Answer(question.options[-1].id if question.fact != "consent" else "agree")
-        )
+        choice = "agree" if question.fact == "consent" else "none"
+        if not question.is_checklist and question.fact != "consent":
+            choice = question.options[-1].id
+        session, _ = engine.step(session, Answer(choice))
     assert len(json.dumps(session.to_dict())) < 2048

@@ -44,9 +44,10 @@ def test_check_command_proves_the_shipped_flow_and_content() -> None:
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    for invariant in ("P1", "P2", "P3", "P4", "P5", "P6"):
+    for invariant in ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12"):
         assert f"proved {invariant}" in run.stdout
-    assert "outcomes covered 27/27" in run.stdout
+    assert "outcomes covered 31/31" in run.stdout
+    assert "transitions covered 69/69 (100%)" in run.stdout
     assert "OK: all checks passed" in run.stdout
 
 
@@ -83,9 +84,15 @@ def test_replay_follows_the_engine(engine: Engine) -> None:
         ("age_group", "adult"),
         ("site", "knee"),
         ("fever", "no"),
-        ("weight_bearing", "unable"),
+        ("hot_swollen", "unsure"),
+        ("cold_pale_numb", "no"),
+        ("calf_swelling", "no"),
+        ("weight_bearing", "limp"),
     )
-    assert replay(engine.flow, engine.resolve, answers) == "E2"
+    assert replay(engine.flow, engine.resolve, answers) == "high_risk"
+    assert replay(engine.flow, engine.resolve, (*answers[:4], ("hot_swollen", "no"))) == (
+        "red_flags"
+    ), "a checklist takes all its items or none"
 
 
 def test_diagram_is_drawn_from_the_flow() -> None:
@@ -98,7 +105,9 @@ def test_diagram_is_drawn_from_the_flow() -> None:
     )
     assert run.returncode == 0
     assert run.stdout.startswith("flowchart TD")
-    assert 'any_answer -.->|"weight_bearing=unable or deformity_or_crack=yes"| E2' in run.stdout
+    assert (
+        'any_answer -.->|"weight_bearing=unable or deformity_or_crack=deformity"| E2' in run.stdout
+    )
     assert "decide{decide}" in run.stdout
 
 
@@ -117,7 +126,7 @@ def test_skipping_unaffected_short_circuits_changes_nothing(engine: Engine) -> N
         },
     )
     fast, naive = explore(flow), explore(inlined)
-    assert fast.concrete_paths == naive.concrete_paths == 11812
+    assert fast.concrete_paths == naive.concrete_paths == 1_261_048
     assert fast.questions_per_path == naive.questions_per_path
     assert fast.questions_by_disposition == naive.questions_by_disposition
     assert fast.outcomes_reached == naive.outcomes_reached
