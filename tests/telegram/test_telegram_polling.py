@@ -10,8 +10,6 @@ import yaml
 from fake_bot_api import Call, FakeBotApi
 from tg_harness import BotEnv, Factory, question_buttons
 
-from bme_bot.core.engine import DISPOSITION_HEADLINES
-
 CHAT = 5001
 VIGNETTES = {
     v["id"]: v
@@ -22,8 +20,9 @@ VIGNETTES = {
 
 
 async def answer_by_taps(env: BotEnv, chat: int, facts: dict[str, Any]) -> Call:
-    """Tap the button for each question the bot asks, reading its keyboards; return the last
-    message (the disposition)."""
+    """Tap the button for each question the bot asks, reading its keyboards (a checklist: tick
+    the items that hold, twice for "unsure", then Done); return the last message (the
+    disposition)."""
     fake = env.fake
     for _ in range(40):
         message_id, call = fake.last_message(chat)
@@ -31,16 +30,37 @@ async def answer_by_taps(env: BotEnv, chat: int, facts: dict[str, Any]) -> Call:
         if not buttons:
             return call
         _, question, _, _ = buttons[0]
-        wanted = str(facts[question])
-        data = next(
-            d for (_, d) in call.buttons if d.split("|")[1:2] == [question] and d.endswith(wanted)
-        )
-        chosen = next(lbl for (lbl, d) in call.buttons if d == data)
+        toggles = [d for _, d in call.buttons if d.startswith("t|")]
+        if toggles:
+            ticks = {"yes": 1, "unsure": 2}
+            for data in toggles:
+                for _ in range(ticks.get(str(facts[data.split("|")[3]]), 0)):
+                    await env.send(fake.tap(chat, message_id, data))
+            data = next(d for (_, d) in call.buttons if d.endswith("|done"))
+            chosen = "None of these"
+            if any(str(facts[d.split("|")[3]]) in ticks for d in toggles):
+                chosen = "✓ " if "yes" in {str(facts[d.split("|")[3]]) for d in toggles} else "? "
+        else:
+            wanted = str(facts[question])
+            data = next(
+                d
+                for (_, d) in call.buttons
+                if d.split("|")[1:2] == [question] and d.endswith(wanted)
+            )
+            chosen = next(lbl for (lbl, d) in call.buttons if d == data)
         await env.send(fake.tap(chat, message_id, data))
         edit = fake.of("editMessageText", chat)[-1]
         assert int(edit.params["message_id"]) == message_id
         assert chosen in edit.text and "reply_markup" not in edit.params
     raise AssertionError("the conversation did not end within 40 questions")
+
+
+async def reached(env: BotEnv, chat: int) -> tuple[str, str]:
+    """(disposition, rule) of the outcome the chat's conversation reached."""
+    session = await env.session(chat)
+    assert session is not None and session.get("outcome") is not None, session
+    outcome = env.runtime.service.engine.flow.outcomes[session["outcome"]]
+    return outcome.disposition, outcome.rule
 
 
 async def test_start_registers_commands_and_polls(env: BotEnv) -> None:
@@ -67,10 +87,9 @@ async def test_whole_conversation_by_taps_reaches_the_disposition(env: BotEnv) -
         vignette = VIGNETTES[vignette_id]
         await env.send(env.fake.text(chat, "/start"))
         last = await answer_by_taps(env, chat, vignette["facts"])
-        assert DISPOSITION_HEADLINES[vignette["expected"]] in last.text
-        session = await env.session(chat)
-        assert session is not None and session["outcome"] == vignette["rule"]
+        assert await reached(env, chat) == (vignette["expected"], vignette["rule"])
         assert last.params["parse_mode"] == "HTML"
+        assert any(d == "m|why" for _, d in last.buttons)
 
 
 async def test_non_emergency_vignettes_by_taps(env: BotEnv) -> None:
@@ -81,7 +100,8 @@ async def test_non_emergency_vignettes_by_taps(env: BotEnv) -> None:
         chat = 6100 + offset
         await env.send(env.fake.text(chat, "/start"))
         last = await answer_by_taps(env, chat, vignette["facts"])
-        assert DISPOSITION_HEADLINES[vignette["expected"]] in last.text
+        assert await reached(env, chat) == (vignette["expected"], vignette["rule"])
+        assert any(d == "m|why" for _, d in last.buttons)
 
 
 async def test_red_flag_path_reaches_emergency_with_the_regions_number(env: BotEnv) -> None:
@@ -91,8 +111,8 @@ async def test_red_flag_path_reaches_emergency_with_the_regions_number(env: BotE
     await env.send(fake.text(CHAT, "/start"))
     facts = dict(VIGNETTES["V01"]["facts"])
     last = await answer_by_taps(env, CHAT, facts)
-    assert DISPOSITION_HEADLINES["emergency"] in last.text
-    assert "<b>999</b>" in last.text
+    assert (await reached(env, CHAT))[0] == "emergency"
+    assert "999" in last.text and "112" not in last.text
     # the disposition offers the menu: topics, why, start again (menu buttons, not questions)
     assert any(d == "m|why" for _, d in last.buttons)
     # a menu tap works and is not "moved on"
@@ -112,11 +132,11 @@ async def test_typed_answers_labels_synonyms_numbers(env: BotEnv) -> None:
     # the consent message is edited: the choice shown, no buttons
     edit = fake.of("editMessageText", CHAT)[-1]
     assert int(edit.params["message_id"]) == consent_id
-    assert "I understand, continue" in edit.text and "reply_markup" not in edit.params
+    assert "✅ <b>Start</b>" in edit.text and "reply_markup" not in edit.params
     _, age = fake.last_message(CHAT)
     assert question_buttons(age.buttons)[0][1] == "age_group"
-    await env.send(fake.text(CHAT, "2"))  # a number: "18 to 54"
-    await env.send(fake.text(CHAT, "knee"))  # a label, any case
+    await env.send(fake.text(CHAT, "45"))  # a number: the age, "18 to 54"
+    await env.send(fake.text(CHAT, "2"))  # an option's number: "Knee"
     session = await env.session(CHAT)
     assert session is not None
     assert session["facts"] == {"consent": "agree", "age_group": "adult", "site": "knee"}
@@ -298,7 +318,7 @@ async def test_updates_of_one_chat_in_order_chats_concurrently(env: BotEnv) -> N
         assert session is not None
         assert session["facts"] == {"consent": "agree", "age_group": "child", "site": "hip"}
         asked = [question_buttons(c.buttons)[0][1] for c in fake.sent(chat) if c.buttons]
-        assert asked == ["consent", "age_group", "site", "fever"]
+        assert asked == ["consent", "age_group", "site", "red_flags"]
 
 
 async def test_unavailable_store_says_so_and_keeps_running(env: BotEnv) -> None:
