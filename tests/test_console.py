@@ -22,19 +22,12 @@ TRANSCRIPTS = sorted((Path(__file__).parent / "transcripts").glob("*.yaml"))
 EXAMPLE = Path(__file__).parent / "fixtures" / "flows_doc_example.yaml"
 TO_SELF_CARE = [
     "agree",
-    "2",
-    "hip",
-    "no",
+    "adult",
+    "knee",
+    "none",
     "normal",
-    "no",
     "gradual",
-    "no",
-    "no",
-    "no",
-    "no",
-    "no",
-    "no",
-    "no",
+    "none",
     "improving",
     "under_1_week",
 ]
@@ -52,34 +45,16 @@ def console(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_json_mode_one_object_at_start_then_one_per_line() -> None:
-    lines = [
-        "agree",
-        "2",
-        "hip",
-        "no",
-        "normal",
-        "no",
-        "gradual",
-        "nonsense",
-        "no",
-        "no",
-        "no",
-        "no",
-        "no",
-        "no",
-        "no",
-        "no",
-        "improving",
-        "under_1_week",
-    ]
+    lines = [*TO_SELF_CARE[:7], "nonsense", *TO_SELF_CARE[7:]]
     run = console("--json", stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr
     records = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(records) == len(lines) + 1
     assert records[0]["asks"] == "consent" and records[0]["done"] is False
-    assert records[0]["options"][0] == {"id": "agree", "label": "I understand, continue"}
+    assert records[0]["options"][0]["id"] == "agree"
     reask = records[8]
-    assert reask["asks"] == "immunosuppressed" and "didn't catch" in reask["text"]
+    assert reask["asks"] == "trend" and "didn't catch" in reask["text"]
+    assert reask["kinds"] == ["reask"]
     last = records[-1]
     assert last["done"] is True and last["disposition"] == "self_care" and last["rule"] == "C2"
     assert "112" in last["text"] and "**" not in last["text"]
@@ -94,10 +69,10 @@ def test_json_mode_end_of_input_right_away_exits_zero() -> None:
 
 
 def test_interactive_mode_reads_numbers_and_fits_80_columns() -> None:
-    run = console(stdin="1\n2\n2\n2\n3\n/why\n/quit\n")
+    run = console(stdin="1\nadult\n2\nnone\n3\n/why\n/quit\n")
     assert run.returncode == 0, run.stderr
     out = run.stdout
-    assert "1. I understand, continue" in out and "Get help now" in out and "rule E2" in out
+    assert "  1. Start" in out and "Call 112 now" in out and "rule E2" in out
     assert max(len(line) for line in out.splitlines()) <= 80
     assert out.rstrip().endswith("Goodbye. Take care.")
 
@@ -164,7 +139,7 @@ def test_run_without_token_is_the_console_on_the_embedded_store(tmp_path: Path) 
     env["BME_DATA_DIR"] = str(tmp_path / "data")
     run = subprocess.run(
         [sys.executable, "-m", "bme_bot", "run"],
-        input="agree\nadult\nknee\nno\nno\n/quit\n",
+        input="agree\nadult\nknee\nnone\n3\n/quit\n",
         capture_output=True,
         text=True,
         timeout=60,
@@ -172,7 +147,7 @@ def test_run_without_token_is_the_console_on_the_embedded_store(tmp_path: Path) 
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    assert "Get help now" in run.stdout
+    assert "Call 112 now" in run.stdout
     assert (tmp_path / "data" / "bme-bot.sqlite3").is_file()
     stats = subprocess.run(
         [sys.executable, "-m", "bme_bot", "stats"],
@@ -200,10 +175,13 @@ def test_every_turn_carries_the_facts_as_given_and_the_progress() -> None:
     for record in records[:-1]:
         progress = record["progress"]
         assert progress["answered"] < progress["at_most"], record["progress"]
-        assert progress["answered"] == len(record["facts"])
+        assert progress["answered"] <= len(record["facts"])
     last = records[-1]
     assert last["done"] and last["progress"]["answered"] == last["progress"]["at_most"]
-    assert last["facts"]["trend"] == "improving" and len(last["facts"]) == len(TO_SELF_CARE)
+    assert last["facts"]["trend"] == "improving" and last["facts"]["fever"] == "no"
+    checklists = [r for r in records if isinstance(r["asks"], list)]
+    assert len(checklists) == 2
+    assert len(last["facts"]) == len(TO_SELF_CARE) - 2 + sum(len(r["asks"]) for r in checklists)
 
 
 def test_at_most_never_grows_as_answers_come() -> None:
@@ -330,7 +308,7 @@ def test_at_a_terminal_arrow_up_recalls_the_previous_line() -> None:
 
 
 def test_debug_goes_to_stderr_in_json_mode_and_inline_interactively() -> None:
-    run = console("--json", "--debug", stdin="agree\n2\n/why\n")
+    run = console("--json", "--debug", stdin="agree\nadult\n/why\n")
     assert len(run.stdout.splitlines()) == 4
     debug = [json.loads(line)["debug"] for line in run.stderr.splitlines()]
     assert [d["state"] for d in debug] == ["age_group", "site", "site"]
