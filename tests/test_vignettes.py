@@ -24,7 +24,6 @@ from bme_bot.core.session import Session
 VIGNETTES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "vignettes.yaml").read_text(encoding="utf-8")
 )
-EMERGENCY_ROWS = {"E1", "E2", "E3", "E4", "E5"}
 
 
 def converse(engine: Engine, facts: dict[str, str]) -> tuple[Session, int]:
@@ -74,15 +73,7 @@ def test_vignette(engine: Engine, vignette: dict[str, Any]) -> None:
         )
     assert urgency(outcome.disposition) >= urgency(expected), "under-triage"
     assert outcome.disposition == expected
-    if expected == "emergency" and outcome.rule in EMERGENCY_ROWS:
-        # The flow stops at the first emergency row that holds once its answers are in; when
-        # several hold, the one it meets first may come later in the table (a red flag asked
-        # before walking): same disposition, and its own advice.
-        assert outcome.rule in vignette.get("also", [vignette["rule"]]) or (
-            outcome.rule == vignette["rule"]
-        ), f"{vignette['id']}: {outcome.rule} instead of {vignette['rule']}"
-    else:
-        assert outcome.rule == vignette["rule"]
+    assert outcome.rule == vignette["rule"]
 
 
 def test_taps_meet_the_targets(engine: Engine) -> None:

@@ -9,7 +9,6 @@ callables, never as strings (a string would be imported as `module.func` by `tra
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any

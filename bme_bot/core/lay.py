@@ -85,15 +85,17 @@ class Reader:
         self.scale = scale
         self.unsure = unsure
         self.yes_no = {"yes", "no"} <= {c.id for c in self.choices}
-        pairs = [(p, c.id) for c in self.choices for p in (c.id, c.label, *c.synonyms)]
+        pairs = [(p, c.id) for c in self.choices for p in (c.label, *c.synonyms)]
+        ids = [(c.id, c.id) for c in self.choices]  # machine ids count only as the whole text
         if self.yes_no:
             pairs += [(p, "yes") for p in YES] + [(p, "no") for p in NO]
         self.phrases = Phrases(pairs, and_breaks=True)
         self.whole: dict[str, set[str]] = {}
-        for phrase, value in pairs:
+        for phrase, value in [*pairs, *ids]:
             tokens = fold(phrase)
             for key in (" ".join(t for t in tokens if t not in (BREAK, "?")), _key(tokens)):
-                self.whole.setdefault(key, set()).add(value)
+                if key:  # a synonym made only of filler ("ok") must not match empty text
+                    self.whole.setdefault(key, set()).add(value)
         self.label_words = {
             c.id: {*content(fold(c.label)), *content(fold(c.id))} for c in self.choices
         }
@@ -103,6 +105,8 @@ class Reader:
             return Unclear(())
         tokens = fold(text)
         plain = [t for t in tokens if t not in (BREAK, "?")]
+        if not plain:
+            return Unclear(())
         numbered = self._option_number(plain)
         if numbered is not None:
             return numbered

@@ -23,7 +23,6 @@ from bme_bot.core.callbacks import (
     toggle_payload,
 )
 from bme_bot.core.conditions import ALWAYS, All, Answered, AnyOf, Condition, Eq, In, Not
-from bme_bot.core.replies import CHECKLIST_DONE, CHECKLIST_NONE
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.flow import (
     DISPOSITIONS,
@@ -41,6 +40,7 @@ from bme_bot.core.flow import (
     Scale,
     Topic,
 )
+from bme_bot.core.replies import CHECKLIST_DONE, CHECKLIST_NONE
 from bme_bot.core.verifier import explore, format_answers
 from bme_bot.loading.errors import FlowError, Issue
 from bme_bot.loading.yaml_lines import LineList, LineMap, load_yaml
