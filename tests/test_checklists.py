@@ -67,7 +67,7 @@ def test_none_with_ticks_asks_instead_of_dropping_them(engine: Engine) -> None:
 
 def test_emergency_fires_the_moment_the_checklist_is_answered(engine: Engine) -> None:
     session = to_red_flags(engine)
-    session, replies = engine.step(session, Text("3"))  # cold, pale or numb
+    session, _ = engine.step(session, Text("3"))  # cold, pale or numb
     assert session.done and engine.flow.outcomes[session.outcome or ""].rule == "E5"
     assert session.facts["cold_pale_numb"] == "yes" and session.facts["fever"] == "no"
 
