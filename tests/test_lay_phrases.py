@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bme_bot.core.engine import Engine
 from bme_bot.core.lay import Choice, Marks, NumberScale, Understood, read_answer, read_checklist
 
 HERE = Path(__file__).parent
@@ -145,3 +146,33 @@ def test_red_flag_values_declare_mentions() -> None:
         ("weight_bearing", "unable"), ("hot_swollen", "yes"), ("cold_pale_numb", "yes"),
         ("calf_swelling", "yes"), ("fever", "yes"), ("deformity_or_crack", "deformity"),
     }  # fmt: skip
+
+
+def test_phrase_set_through_the_shipped_flow(engine: Engine) -> None:
+    """The same phrases, read exactly as the bot reads them: with the shipped flow's own
+    options and synonyms (a checklist item typed on its own is a yes/no/not sure question).
+    Measured: understood share and misreads; a misread fails."""
+    phrases: dict[str, Any] = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
+    answers = phrases["answers"]
+    misread: list[str] = []
+    not_understood: list[str] = []
+    understood = 0
+    for case in answers:
+        reading = engine.read_typed(case["fact"], case["text"])
+        expected = str(case["value"])
+        got = reading.value if isinstance(reading, Understood) else "unclear"
+        if got == expected:
+            understood += expected != "unclear"
+        elif got == "unclear":
+            not_understood.append(f"{case['fact']}: {case['text']!r}")
+        else:
+            misread.append(f"{case['fact']}: {case['text']!r} read as {got}, not {expected}")
+    meant = sum(str(c["value"]) != "unclear" for c in answers)
+    print(
+        f"\nshipped flow: {understood}/{meant} understood ({understood / meant:.1%}), "
+        f"{len(misread)} misread"
+    )
+    for line in not_understood:
+        print("  not understood:", line)
+    assert not misread, misread
+    assert understood / meant >= UNDERSTOOD_AT_LEAST, not_understood

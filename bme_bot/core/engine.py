@@ -346,9 +346,7 @@ class Engine:
                     return self._on_answer(session, option.id, None, None)
             return session, [self._not_understood(session)]
         if session.detour is not None:
-            reading = lay.read_answer(
-                text, self._detour_choices(session.detour), unsure=self._unsure(session.detour)
-            )
+            reading = self._read_detour(session.detour, text)
             if isinstance(reading, lay.Understood):
                 return self._on_detour_answer(session, reading.value)
             return session, [self._not_understood(session, reading.hint)]
@@ -362,12 +360,7 @@ class Engine:
             return self._maybe_detour(
                 session, [self._not_understood(session, marks.hint)], mentioned
             )
-        reading = lay.read_answer(
-            text,
-            [lay.Choice(o.id, o.label, o.synonyms) for o in question.options],
-            scale=_scale(question),
-            unsure=self._unsure(question.fact),
-        )
+        reading = self._read_single(question, text)
         if isinstance(reading, lay.Understood):
             moved, replies = self._apply(session, question, {question.fact: reading.value})
             return self._maybe_detour(moved, replies, mentioned)
@@ -414,7 +407,11 @@ class Engine:
             question = self.flow.asker[fact]
             return [lay.Choice(o.id, o.label, o.synonyms) for o in question.options]
         values = self.flow.facts[fact]
-        return [lay.Choice(v, label) for v, label in YES_NO if v in values]
+        return [
+            lay.Choice(v, label, {"yes": item.synonyms, "no": item.no_synonyms}.get(v, ()))
+            for v, label in YES_NO
+            if v in values
+        ]
 
     def _unsure(self, fact: str) -> str | None:
         return UNSURE if fact in self.flow.unsure else None
@@ -724,6 +721,25 @@ class Engine:
             return dict(YES_NO).get(value, value)
         option = question.option(value)
         return option.label if option else value
+
+    def read_typed(self, fact: str, text: str) -> lay.Reading:
+        """How a typed answer about `fact` is read where the flow asks it on its own (its
+        question, or, for a checklist item, the yes/no question a detour would ask)."""
+        question = self.flow.asker[fact]
+        if question.is_checklist:
+            return self._read_detour(fact, text)
+        return self._read_single(question, text)
+
+    def _read_single(self, question: Question, text: str) -> lay.Reading:
+        return lay.read_answer(
+            text,
+            [lay.Choice(o.id, o.label, o.synonyms) for o in question.options],
+            scale=_scale(question),
+            unsure=self._unsure(question.fact),
+        )
+
+    def _read_detour(self, fact: str, text: str) -> lay.Reading:
+        return lay.read_answer(text, self._detour_choices(fact), unsure=self._unsure(fact))
 
     def _item_choices(self, question: Question, session: Session) -> list[lay.Choice]:
         return [

@@ -52,6 +52,8 @@ class Item:
     mentions: tuple[str, ...] = ()
     when: Condition = ALWAYS
     if_unsure: str = ""
+    no_synonyms: tuple[str, ...] = ()
+    """Words that mean "no" for this item, read when it is asked on its own (a detour)."""
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ ITEM_KEYS = {
     "mentions": False,
     "when": False,
     "if_unsure": False,
+    "no_synonyms": False,
 }
 FACT_KEYS = {"values": True, "unsure_counts_as": False}
 SCALE_KEYS = {"unit": True, "bands": True}
@@ -580,6 +581,7 @@ def _items(
                 _phrases(reader, ibody, "mentions", ikey),
                 when,
                 _optional_text(reader, ibody, "if_unsure", ikey),
+                _phrases(reader, ibody, "no_synonyms", ikey),
             )
         )
     if not items:
