@@ -27,7 +27,8 @@ PREFERRED_ANSWERS = (
     "1_to_6_weeks",
 )
 """The simulated person's answers: the first of these that a question offers (else its first
-option). On the shipped flow this is a 16-question conversation (the median path length)."""
+option; a checklist gets "none"). On the shipped flow (contract version 2) this is a
+conversation of 9 answers (the median to a soon, routine or self-care advice is 10)."""
 
 
 def pick_answer(option_ids: Sequence[str]) -> str:

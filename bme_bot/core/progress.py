@@ -2,8 +2,11 @@
 
 The bound is exact for the answers given so far: the flow is explored symbolically from the
 current state with those answers fixed, exactly as the verifier does, and the longest way to an
-outcome is counted (a checklist counts as one answer). Results are cached per (state, answers)
-because many people pass through the same early states.
+outcome is counted (a checklist counts as one answer). Two caches keep it cheap: one per
+(state, answers) for people who pass through the same states, and one per (state, the part of
+the symbolic answers that anything after that state reads), which turns the exploration into
+dynamic programming: the first question's bound takes a few milliseconds, not a whole
+exploration of the flow.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from bme_bot.core.conditions import Cube, split
+from bme_bot.core.conditions import Cube, facts_of, split
 from bme_bot.core.flow import Flow
 
 CACHE_SIZE = 4096
+MEMO_SIZE = 200_000
 
 
 class Progress:
@@ -23,6 +27,14 @@ class Progress:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
         self._cache: OrderedDict[tuple[str, frozenset[tuple[str, str]]], int] = OrderedDict()
+        self._reads = _reads_from(flow)
+        self._tables = {
+            rid
+            for rid, router in flow.routers.items()
+            if all(route.target in flow.outcomes for route in router.routes)
+        }
+        """Routers that only choose an outcome (decision tables): nothing is asked after them."""
+        self._memo: dict[tuple[str, frozenset[tuple[str, frozenset[str]]]], int] = {}
 
     def remaining(self, state: str, facts: Mapping[str, str]) -> int:
         """Answers still to give at most, counting the open question at `state`."""
@@ -39,9 +51,19 @@ class Progress:
         return longest
 
     def _longest(self, state: str, cube: Cube, routers: frozenset[str]) -> int:
-        flow = self.flow
-        if state in flow.outcomes or state in routers:
+        if state in self.flow.outcomes or state in routers or state in self._tables:
             return 0
+        reads = self._reads[state]
+        key = (state, frozenset((f, v) for f, v in cube.items() if f in reads))
+        known = self._memo.get(key)
+        if known is None:
+            known = self._explore(state, cube, routers)
+            if len(self._memo) < MEMO_SIZE:
+                self._memo[key] = known
+        return known
+
+    def _explore(self, state: str, cube: Cube, routers: frozenset[str]) -> int:
+        flow = self.flow
         asked = 0
         pieces: list[Cube] = [cube]
         question = flow.questions.get(state)
@@ -63,6 +85,33 @@ class Progress:
             if not rest:
                 break
         return asked + best
+
+
+def _reads_from(flow: Flow) -> dict[str, frozenset[str]]:
+    """Per state, every fact that a route, item or question reachable from it reads or asks:
+    two symbolic answer sets that agree on these have the same longest way out."""
+    direct: dict[str, set[str]] = {}
+    for state in flow.states:
+        read: set[str] = set()
+        for route in flow.routes_of(state):
+            read |= facts_of(route.when)
+        question = flow.questions.get(state)
+        if question is not None:
+            read |= set(question.facts)
+            for item in question.items:
+                read |= facts_of(item.when)
+        direct[state] = read
+    reads = {state: set(read) for state, read in direct.items()}
+    changed = True
+    while changed:
+        changed = False
+        for state in flow.states:
+            for route in flow.routes_of(state):
+                extra = reads[route.target] - reads[state]
+                if extra:
+                    reads[state] |= extra
+                    changed = True
+    return {state: frozenset(read) for state, read in reads.items()}
 
 
 def _ask(flow: Flow, facts: tuple[str, ...], cube: Cube) -> Cube:

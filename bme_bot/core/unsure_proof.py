@@ -53,6 +53,7 @@ class _Run:
 class _Pair:
     cube: Cube  # shared answers, without the fact under test
     runs: tuple[_Run, _Run]
+    forked: bool = False  # until the fact is asked, both runs are one and the same
 
 
 @dataclass
@@ -95,6 +96,13 @@ def _compare(
     while stack and explored < max_nodes:
         pair = stack.pop()
         explored += 1
+        if not pair.forked:
+            run = pair.runs[0]
+            if run.state in flow.outcomes:
+                continue  # the fact was never asked: both answers end here alike
+            for cube, moved in _advance(flow, fact, values[0], pair.cube, run):
+                stack.append(_Pair(cube, (moved, moved), forked=fact in moved.asked))
+            continue
         side = 0 if pair.runs[0].state not in flow.outcomes else 1
         run = pair.runs[side]
         if run.state in flow.outcomes:
@@ -106,7 +114,7 @@ def _compare(
             continue
         for cube, moved in _advance(flow, fact, values[side], pair.cube, run):
             runs = (moved, pair.runs[1]) if side == 0 else (pair.runs[0], moved)
-            stack.append(_Pair(cube, runs))
+            stack.append(_Pair(cube, runs, forked=True))
     return safer, careful, example, explored
 
 
