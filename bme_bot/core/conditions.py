@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 Facts = Mapping[str, str]
 Predicate = Callable[[Facts], bool]
@@ -91,6 +92,12 @@ def compile_condition(cond: Condition) -> Predicate:
             inner = compile_condition(part)
             return lambda facts: not inner(facts)
     raise TypeError(f"not a condition: {cond!r}")
+
+
+@lru_cache(maxsize=1024)
+def compiled(cond: Condition) -> Predicate:
+    """The compiled form of a condition, built once (conditions are immutable values)."""
+    return compile_condition(cond)
 
 
 def facts_of(cond: Condition) -> frozenset[str]:

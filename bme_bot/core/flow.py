@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Final
 
-from bme_bot.core.conditions import ALWAYS, Condition, Facts, evaluate, facts_of
+from bme_bot.core.conditions import ALWAYS, Condition, Facts, compiled, facts_of
 
 DISPOSITIONS: Final = ("self_care", "routine", "soon", "urgent", "emergency")
 """Least to most urgent; the index is the urgency rank."""
@@ -98,7 +98,7 @@ class Question:
 
     def visible_items(self, facts: Facts) -> tuple[Item, ...]:
         """The items shown on this path: not answered yet, and their `when` holds."""
-        return tuple(i for i in self.items if i.fact not in facts and evaluate(i.when, facts))
+        return tuple(i for i in self.items if i.fact not in facts and compiled(i.when)(facts))
 
 
 @dataclass(frozen=True)
