@@ -16,8 +16,7 @@ from typing import Any
 from transitions import Machine
 
 from bme_bot.core import lay
-from bme_bot.core.advice import compose, counted
-from bme_bot.core.conditions import compile_condition, evaluate, facts_of
+from bme_bot.core.conditions import compile_condition, evaluate
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.events import (
     Answer,
@@ -42,23 +41,12 @@ from bme_bot.core.regions import DEFAULT_REGION, REGIONS, Region, find_region
 from bme_bot.core.replies import (
     CHECKLIST_DONE,
     CHECKLIST_NONE,
-    ChecklistItem,
     Reply,
     ReplyOption,
 )
 from bme_bot.core.session import Session
-
-EMERGENCY_PLACEHOLDER = "{emergency_number}"
-
-CHECKLIST_BUTTONS = (
-    ReplyOption(CHECKLIST_NONE, "None of these"),
-    ReplyOption(CHECKLIST_DONE, "Done"),
-)
-YES_NO = (("yes", "Yes"), ("no", "No"), (UNSURE, "Not sure"))
-"""The answers to a checklist item asked on its own (a detour)."""
-MARK_NAMES = {"yes": "yes", UNSURE: "not sure"}
-DETOUR_PREFIX = "!"
-"""History entries `!fact@state` record a red flag asked out of order, for /back."""
+from bme_bot.core.typed_answers import TypedAnswers
+from bme_bot.core.wording import DETOUR_PREFIX, Wording, open_id
 
 
 class FlowStuck(RuntimeError):
@@ -99,7 +87,8 @@ class Engine:
         self._answer = self._machine.events["answer"] if flow.questions else None
         self._route = self._machine.events.get("route")
         self._progress = Progress(flow)
-        self._mentions = self._mention_table()
+        self.typed = TypedAnswers(flow)
+        self.words = Wording(flow, content, region, self.typed, self.progress)
 
     # --- the state machine -----------------------------------------------------------
 
@@ -168,6 +157,17 @@ class Engine:
             return fact, state
         return None
 
+    def region_of(self, session: Session) -> Region:
+        return self.words.region_of(session)
+
+    def disposition_text(self, session: Session, outcome: Outcome) -> str:
+        """What to do first, then why, the rule's paragraph and the safety net."""
+        return self.words.disposition_text(session, outcome)
+
+    def read_typed(self, fact: str, text: str) -> lay.Reading:
+        """How a typed answer about `fact` is read where the flow asks it on its own."""
+        return self.typed.read_typed(fact, text)
+
     def progress(self, session: Session) -> tuple[int, int]:
         """(answers given, at most how many answers in all): a checklist counts as one."""
         answered = len(session.history)
@@ -181,7 +181,7 @@ class Engine:
         if session is None:
             fresh = self.new_session()
             if isinstance(event, Start | Restart | Text | Answer | Toggle):
-                return fresh, [self._question_reply(fresh)]
+                return fresh, [self.words.question_reply(fresh)]
             session = fresh
         elif not self.is_current(session):
             fresh = self.new_session(session.region)
@@ -189,17 +189,17 @@ class Engine:
                 "info",
                 "The questions have been updated since we last spoke, so let's start again.",
             )
-            return fresh, [notice, self._question_reply(fresh)]
+            return fresh, [notice, self.words.question_reply(fresh)]
         return self._dispatch(session, event)
 
     def _dispatch(self, session: Session, event: Event) -> tuple[Session, list[Reply]]:
         match event:
             case Start():
                 fresh = self.new_session(session.region).evolve(turn=session.turn + 1)
-                return fresh, [self._question_reply(fresh)]
+                return fresh, [self.words.question_reply(fresh)]
             case Restart():
                 fresh = self.new_session(session.region).evolve(turn=session.turn + 1)
-                return fresh, [Reply("info", "Starting again."), self._question_reply(fresh)]
+                return fresh, [Reply("info", "Starting again."), self.words.question_reply(fresh)]
             case Answer(option_id, question, turn):
                 return self._on_answer(session, option_id, question, turn)
             case Toggle(fact, question, turn):
@@ -209,17 +209,20 @@ class Engine:
             case Back():
                 return self._on_back(session)
             case Why():
-                return session, [self._why_reply(session), *self._resume(session)]
+                return session, [self.words.why_reply(session), *self.words.resume(session)]
             case Topics():
-                return session, [self._topics_reply(session), *self._resume(session, menu=False)]
+                return session, [
+                    self.words.topics_reply(session),
+                    *self.words.resume(session, menu=False),
+                ]
             case ShowTopic(topic_id):
                 return self._on_topic(session, topic_id)
             case SetRegion(code):
                 return self._on_region(session, code)
             case Help():
-                return session, [self._content_reply("help"), *self._resume(session)]
+                return session, [self.words.content_reply("help"), *self.words.resume(session)]
             case Privacy():
-                return session, [self._content_reply("privacy"), *self._resume(session)]
+                return session, [self.words.content_reply("privacy"), *self.words.resume(session)]
             case Forget():
                 fresh = self.new_session()
                 done = Reply(
@@ -232,44 +235,38 @@ class Engine:
 
     # --- event handlers ------------------------------------------------------------
 
-    def _open_id(self, session: Session) -> str:
-        """The id a button must carry to answer what is open now (a detour has its own)."""
-        if session.detour is not None:
-            return f"{DETOUR_PREFIX}{session.detour}"
-        return session.state
-
     def _on_answer(
         self, session: Session, option_id: str, question: str | None, turn: int | None
     ) -> tuple[Session, list[Reply]]:
         menu_event = _menu_event(option_id)
         if menu_event is not None:
             return self._dispatch(session, menu_event)
-        if question is not None and (question != self._open_id(session) or turn != session.turn):
+        if question is not None and (question != open_id(session) or turn != session.turn):
             return session, [Reply("stale", "This question has moved on.")]
         if session.detour is not None:
-            if option_id not in self._detour_values(session.detour):
-                return session, [self._not_understood(session)]
+            if option_id not in tuple(c.id for c in self.typed.single_choices(session.detour)):
+                return session, [self.words.not_understood(session)]
             return self._on_detour_answer(session, option_id)
         current = self.flow.questions.get(session.state)
         if current is None or session.done:
-            return session, [self._not_understood(session)]
+            return session, [self.words.not_understood(session)]
         if current.is_checklist:
             if option_id == CHECKLIST_DONE:
                 return self._submit(session, current, session.pending)
             if option_id == CHECKLIST_NONE:
                 if session.pending:
-                    return session, [self._ticked_but_none(session)]
+                    return session, [self.words.ticked_but_none(session)]
                 return self._submit(session, current, {})
-            return session, [self._not_understood(session)]
+            return session, [self.words.not_understood(session)]
         if current.option(option_id) is None:
-            return session, [self._not_understood(session)]
+            return session, [self.words.not_understood(session)]
         return self._apply(session, current, {current.fact: option_id})
 
     def _on_toggle(
         self, session: Session, fact: str, question: str | None, turn: int | None
     ) -> tuple[Session, list[Reply]]:
         current = self.flow.questions.get(session.state)
-        stale = (question is not None and question != self._open_id(session)) or (
+        stale = (question is not None and question != open_id(session)) or (
             turn is not None and turn != session.turn
         )
         if (
@@ -286,7 +283,7 @@ class Engine:
         if mark:
             pending[fact] = mark
         moved = session.evolve(pending=pending)
-        return moved, [self._question_reply(moved)]
+        return moved, [self.words.question_reply(moved)]
 
     def _submit(
         self, session: Session, question: Question, marks: dict[str, str]
@@ -331,9 +328,9 @@ class Engine:
         )
         outcome = self.flow.outcomes.get(target)
         if outcome is None:
-            return moved, [self._question_reply(moved)]
+            return moved, [self.words.question_reply(moved)]
         done = moved.evolve(outcome=outcome.id, route=trail[-1] if trail else None, early={})
-        return done, [self._disposition_reply(done, outcome)]
+        return done, [self.words.disposition_reply(done, outcome)]
 
     def _on_text(self, session: Session, text: str) -> tuple[Session, list[Reply]]:
         command = parse_command(text)
@@ -341,53 +338,34 @@ class Engine:
             return self._dispatch(session, command)
         if session.done:
             wanted = normalise(text)
-            for index, option in enumerate(self._menu_options(session), start=1):
+            for index, option in enumerate(self.words.menu_options(session), start=1):
                 if wanted in (str(index), normalise(option.id), normalise(option.label)):
                     return self._on_answer(session, option.id, None, None)
-            return session, [self._not_understood(session)]
+            return session, [self.words.not_understood(session)]
         if session.detour is not None:
-            reading = self._read_detour(session.detour, text)
+            reading = self.typed.read_alone(session.detour, text)
             if isinstance(reading, lay.Understood):
                 return self._on_detour_answer(session, reading.value)
-            return session, [self._not_understood(session, reading.hint)]
+            return session, [self.words.not_understood(session, reading.hint)]
         question = self.flow.questions[session.state]
-        mentioned = self._mentioned(session, question, text)
+        mentioned = self.typed.mentioned({**session.facts, **session.early}, question.facts, text)
         if question.is_checklist:
-            marks = lay.read_checklist(text, self._item_choices(question, session))
+            marks = self.typed.read_checklist(question, session.facts, text)
             if isinstance(marks, lay.Marks):
                 moved, replies = self._submit(session, question, dict(marks.marks))
                 return self._maybe_detour(moved, replies, mentioned)
             return self._maybe_detour(
-                session, [self._not_understood(session, marks.hint)], mentioned
+                session, [self.words.not_understood(session, marks.hint)], mentioned
             )
-        reading = self._read_single(question, text)
+        reading = self.typed.read_single(question, text)
         if isinstance(reading, lay.Understood):
             moved, replies = self._apply(session, question, {question.fact: reading.value})
             return self._maybe_detour(moved, replies, mentioned)
-        return self._maybe_detour(session, [self._not_understood(session, reading.hint)], mentioned)
+        return self._maybe_detour(
+            session, [self.words.not_understood(session, reading.hint)], mentioned
+        )
 
     # --- red flags typed before they were asked -------------------------------------------
-
-    def _mention_table(self) -> list[tuple[str, tuple[str, ...]]]:
-        """(fact, phrases) for every fact whose red-flag answer declares `mentions`."""
-        table: list[tuple[str, tuple[str, ...]]] = []
-        for question in self.flow.questions.values():
-            if question.is_checklist:
-                table += [(i.fact, i.mentions) for i in question.items if i.mentions]
-            else:
-                phrases = tuple(p for o in question.options for p in o.mentions)
-                if phrases:
-                    table.append((question.fact, phrases))
-        return table
-
-    def _mentioned(self, session: Session, question: Question, text: str) -> str | None:
-        """The first red flag the text states that is not asked yet and not asked here."""
-        for fact, phrases in self._mentions:
-            if fact in session.facts or fact in session.early or fact in question.facts:
-                continue
-            if lay.mentions(text, phrases):
-                return fact
-        return None
 
     def _maybe_detour(
         self, session: Session, replies: list[Reply], fact: str | None
@@ -396,25 +374,7 @@ class Engine:
         if fact is None or session.done or fact in session.facts:
             return session, replies
         moved = session.evolve(detour=fact, turn=session.turn + 1)
-        return moved, [self._question_reply(moved)]
-
-    def _detour_values(self, fact: str) -> tuple[str, ...]:
-        return tuple(c.id for c in self._detour_choices(fact))
-
-    def _detour_choices(self, fact: str) -> list[lay.Choice]:
-        item = self.flow.item(fact)
-        if item is None:
-            question = self.flow.asker[fact]
-            return [lay.Choice(o.id, o.label, o.synonyms) for o in question.options]
-        values = self.flow.facts[fact]
-        return [
-            lay.Choice(v, label, {"yes": item.synonyms, "no": item.no_synonyms}.get(v, ()))
-            for v, label in YES_NO
-            if v in values
-        ]
-
-    def _unsure(self, fact: str) -> str | None:
-        return UNSURE if fact in self.flow.unsure else None
+        return moved, [self.words.question_reply(moved)]
 
     def _on_detour_answer(self, session: Session, value: str) -> tuple[Session, list[Reply]]:
         """Keep the answer for when the flow reaches it; end at once if it is an emergency."""
@@ -439,7 +399,7 @@ class Engine:
                     route=route.id,
                     trail=(route.id,),
                 )
-                return done, [self._disposition_reply(done, outcome)]
+                return done, [self.words.disposition_reply(done, outcome)]
         moved = session.evolve(
             detour=None,
             early=early,
@@ -448,14 +408,17 @@ class Engine:
             trail=(),
         )
         thanks = Reply("info", "Thank you. Now back to where we were.")
-        return moved, [thanks, self._question_reply(moved)]
+        return moved, [thanks, self.words.question_reply(moved)]
 
     def _on_back(self, session: Session) -> tuple[Session, list[Reply]]:
         if session.detour is not None:
             back = session.evolve(detour=None, turn=session.turn + 1)
-            return back, [self._question_reply(back)]
+            return back, [self.words.question_reply(back)]
         if not session.history:
-            return session, [Reply("info", "There is nothing to undo yet."), *self._resume(session)]
+            return session, [
+                Reply("info", "There is nothing to undo yet."),
+                *self.words.resume(session),
+            ]
         last = session.history[-1]
         detour = self._detour_entry(last)
         if detour is not None:
@@ -470,7 +433,7 @@ class Engine:
                 route=None,
                 pending={},
             )
-            return back, [self._question_reply(back)]
+            return back, [self.words.question_reply(back)]
         question = self.flow.questions[last]
         back = session.evolve(
             state=question.id,
@@ -481,12 +444,12 @@ class Engine:
             route=None,
             pending={},
         )
-        return back, [self._question_reply(back)]
+        return back, [self.words.question_reply(back)]
 
     def _on_topic(self, session: Session, topic_id: str) -> tuple[Session, list[Reply]]:
-        if topic_id not in self._topic_ids(session):
-            return session, [self._not_understood(session)]
-        return session, [self._content_reply(topic_id), *self._resume(session)]
+        if topic_id not in self.words.topic_ids(session):
+            return session, [self.words.not_understood(session)]
+        return session, [self.words.content_reply(topic_id), *self.words.resume(session)]
 
     def _on_region(self, session: Session, code: str | None) -> tuple[Session, list[Reply]]:
         region = find_region(code) if code else None
@@ -503,255 +466,9 @@ class Engine:
         confirm = Reply(
             "info", f"Emergency number set to **{region.emergency_number}** ({region.name})."
         )
-        return moved, [confirm, *self._resume(moved)]
+        return moved, [confirm, *self.words.resume(moved)]
 
     # --- replies --------------------------------------------------------------------
-
-    def region_of(self, session: Session) -> Region:
-        return REGIONS.get(session.region or "", self.default_region)
-
-    def _fill(self, text: str, session: Session) -> str:
-        return text.replace(EMERGENCY_PLACEHOLDER, self.region_of(session).emergency_number)
-
-    def _question_text(self, question: Question) -> str:
-        if question.content is not None:
-            return self.content[question.content].body
-        return question.text
-
-    def _question_reply(self, session: Session) -> Reply:
-        progress = self.progress(session)
-        if session.detour is not None:
-            return self._detour_reply(session, progress)
-        question = self.flow.questions[session.state]
-        if question.is_checklist:
-            items = tuple(
-                ChecklistItem(i.fact, i.label, session.pending.get(i.fact, ""))
-                for i in question.visible_items(session.facts)
-            )
-            return Reply(
-                "question",
-                self._fill(question.text, session),
-                options=CHECKLIST_BUTTONS,
-                question=question.id,
-                turn=session.turn,
-                checklist=items,
-                progress=progress,
-            )
-        return Reply(
-            "question",
-            self._fill(self._question_text(question), session),
-            options=tuple(ReplyOption(o.id, o.label) for o in question.options),
-            asks=question.fact,
-            question=question.id,
-            turn=session.turn,
-            progress=progress,
-        )
-
-    def _detour_reply(self, session: Session, progress: tuple[int, int]) -> Reply:
-        fact = session.detour or ""
-        item = self.flow.item(fact)
-        asked = (
-            f"Is this true now: **{item.label}**?"
-            if item is not None
-            else self._question_text(self.flow.asker[fact])
-        )
-        text = f"You mentioned something that matters, so I will ask about it first.\n\n{asked}"
-        return Reply(
-            "question",
-            self._fill(text, session),
-            options=tuple(ReplyOption(c.id, c.label) for c in self._detour_choices(fact)),
-            asks=fact,
-            question=self._open_id(session),
-            turn=session.turn,
-            progress=progress,
-        )
-
-    def _resume(self, session: Session, *, menu: bool = True) -> list[Reply]:
-        """Put the person back where they were: the open question, or the topic menu."""
-        if not session.done:
-            return [self._question_reply(session)]
-        if not menu:
-            return []
-        return [Reply("info", "What would you like to read next?", self._menu_options(session))]
-
-    def _not_understood(self, session: Session, hint: str = "") -> Reply:
-        if session.done:
-            return Reply(
-                "reask",
-                "Sorry, I didn't catch that. Choose a topic below, or /restart to start again.",
-                self._menu_options(session),
-            )
-        question = self._question_reply(session)
-        if question.checklist:
-            listed = "\n".join(
-                f"{i}. {item.label}" for i, item in enumerate(question.checklist, start=1)
-            )
-            how = (
-                "Choose the numbers or names of the ones that apply, separated by spaces or "
-                "commas. Add ? to one you are not sure about (like 2?). Or answer none."
-            )
-        else:
-            listed = "\n".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1))
-            how = "Please choose one of these (the number or the words both work):"
-        opener = "Sorry, I didn't catch that."
-        if hint:
-            opener = f"{opener} {hint}"
-        long_question = self.flow.questions.get(session.state)
-        repeat = (
-            ""
-            if session.detour is None and long_question is not None and long_question.content
-            else f"\n\n{question.text}"
-        )
-        return Reply(
-            "reask",
-            f"{opener}\n\n{how}\n\n{listed}{repeat}",
-            question.options,
-            asks=question.asks,
-            question=question.question,
-            turn=question.turn,
-            checklist=question.checklist,
-            progress=question.progress,
-        )
-
-    def _ticked_but_none(self, session: Session) -> Reply:
-        question = self._question_reply(session)
-        ticked = ", ".join(i.label for i in question.checklist if i.mark)
-        return Reply(
-            "reask",
-            f"You ticked: {ticked}. Tap Done to send them, or untick them first.",
-            question.options,
-            question=question.question,
-            turn=question.turn,
-            checklist=question.checklist,
-            progress=question.progress,
-        )
-
-    def _summaries(self) -> dict[str, str]:
-        """A short name per fact, for /why and the "not sure" note."""
-        names: dict[str, str] = {}
-        for question in self.flow.questions.values():
-            for item in question.items:
-                names[item.fact] = item.label
-            if question.fact:
-                names[question.fact] = question.summary or question.text.splitlines()[0]
-        return names
-
-    def disposition_text(self, session: Session, outcome: Outcome) -> str:
-        """What to do first, then why, the rule's paragraph and the safety net."""
-        region = self.region_of(session)
-        region_line = (
-            f"Emergency number ({region.name}): **{region.emergency_number}**. "
-            "Change it with /region."
-        )
-        text = compose(
-            self.flow, self.content, outcome, session.facts, self._summaries(), region_line
-        )
-        return self._fill(text, session)
-
-    def _disposition_reply(self, session: Session, outcome: Outcome) -> Reply:
-        return Reply(
-            "disposition",
-            self.disposition_text(session, outcome),
-            options=self._menu_options(session),
-        )
-
-    def _topic_ids(self, session: Session) -> list[str]:
-        ids = [t.content for t in self.flow.topics]
-        outcome = self.flow.outcomes.get(session.outcome or "")
-        if outcome is not None:
-            extra = [*outcome.content]
-            extra += [n.content for n in self.flow.notes if evaluate(n.when, session.facts)]
-            ids[:0] = [c for c in dict.fromkeys(extra) if c not in ids]
-        return ids
-
-    def _menu_options(self, session: Session) -> tuple[ReplyOption, ...]:
-        labels = {t.content: t.label for t in self.flow.topics}
-        options = [
-            ReplyOption(f"topic:{cid}", labels.get(cid) or self.content[cid].title)
-            for cid in self._topic_ids(session)
-        ]
-        if session.done:
-            options.append(ReplyOption("why", "Why this advice?"))
-        options.append(ReplyOption("restart", "Start again"))
-        return tuple(options)
-
-    def _topics_reply(self, session: Session) -> Reply:
-        return Reply("info", "Topics you can read:", self._menu_options(session))
-
-    def _content_reply(self, content_id: str) -> Reply:
-        doc = self.content[content_id]
-        return Reply("content", f"**{doc.title}**\n\n{doc.body}")
-
-    def _why_reply(self, session: Session) -> Reply:
-        outcome = self.flow.outcomes.get(session.outcome or "")
-        if outcome is None:
-            question = self.flow.questions.get(session.state)
-            reason = question.why if question is not None else ""
-            if session.detour is not None:
-                reason = "You mentioned a sign that can need care quickly, so I ask about it first."
-            text = (
-                f"**Why I ask this:** {reason}\n\nOnce the questions are done, /why explains the advice."
-                if reason
-                else "There is no advice yet. Once the questions are done, /why explains it."
-            )
-            return Reply("info", text)
-        route = self.flow.route(session.route or "")
-        read = facts_of(route.when) if route is not None else frozenset(session.facts)
-        seen = counted(self.flow, session.facts)
-        names = self._summaries()
-        lines = []
-        for fact, value in session.facts.items():
-            if fact not in read:
-                continue
-            label = self._value_label(fact, value)
-            if value == UNSURE:
-                label = f"not sure (counted as {self._value_label(fact, seen[fact]).lower()})"
-            lines.append(f"- {names.get(fact, fact)}: **{label}**")
-        answers = "\n".join(lines) if lines else "- (this advice applies whatever the answers)"
-        text = (
-            f"**Why this advice** (rule {outcome.rule})\n\n{outcome.reason}\n\n"
-            f"The answers that led here:\n{answers}\n\n"
-            "This is education, not a diagnosis: a clinician who examines you may advise otherwise."
-        )
-        return Reply("info", text)
-
-    def _value_label(self, fact: str, value: str) -> str:
-        question = self.flow.asker.get(fact)
-        if question is None or question.is_checklist:
-            return dict(YES_NO).get(value, value)
-        option = question.option(value)
-        return option.label if option else value
-
-    def read_typed(self, fact: str, text: str) -> lay.Reading:
-        """How a typed answer about `fact` is read where the flow asks it on its own (its
-        question, or, for a checklist item, the yes/no question a detour would ask)."""
-        question = self.flow.asker[fact]
-        if question.is_checklist:
-            return self._read_detour(fact, text)
-        return self._read_single(question, text)
-
-    def _read_single(self, question: Question, text: str) -> lay.Reading:
-        return lay.read_answer(
-            text,
-            [lay.Choice(o.id, o.label, o.synonyms) for o in question.options],
-            scale=_scale(question),
-            unsure=self._unsure(question.fact),
-        )
-
-    def _read_detour(self, fact: str, text: str) -> lay.Reading:
-        return lay.read_answer(text, self._detour_choices(fact), unsure=self._unsure(fact))
-
-    def _item_choices(self, question: Question, session: Session) -> list[lay.Choice]:
-        return [
-            lay.Choice(i.fact, i.label, i.synonyms) for i in question.visible_items(session.facts)
-        ]
-
-
-def _scale(question: Question) -> lay.NumberScale | None:
-    if question.scale is None or question.scale.unit not in ("years", "days"):
-        return None
-    unit: Any = question.scale.unit
-    return lay.NumberScale(unit, question.scale.bands)
 
 
 def _predicate(when: Any) -> Callable[[Any], bool]:

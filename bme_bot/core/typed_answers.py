@@ -1,0 +1,97 @@
+"""How the flow reads typed answers: the reader of `lay` fed with the flow's own vocabulary.
+
+One place decides which words count for which question: a single question's options, a
+checklist's items, and the yes/no/not sure question that a checklist item becomes when it is
+asked on its own (a red flag the person typed before it was asked). It also finds such red
+flags in any typed text, from the phrases the flow declares as `mentions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from bme_bot.core import lay
+from bme_bot.core.flow import UNSURE, Flow, Question
+
+YES_NO: Final = (("yes", "Yes"), ("no", "No"), (UNSURE, "Not sure"))
+"""The answers to a checklist item asked on its own."""
+
+
+class TypedAnswers:
+    """Reads typed text for one flow; holds no per-person state."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self._mentions = self._mention_table()
+
+    def _mention_table(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(fact, phrases) for every fact whose red-flag answer declares `mentions`."""
+        table: list[tuple[str, tuple[str, ...]]] = []
+        for question in self.flow.questions.values():
+            if question.is_checklist:
+                table += [(i.fact, i.mentions) for i in question.items if i.mentions]
+            else:
+                phrases = tuple(p for o in question.options for p in o.mentions)
+                if phrases:
+                    table.append((question.fact, phrases))
+        return table
+
+    def mentioned(
+        self, known: Mapping[str, str], asked_here: tuple[str, ...], text: str
+    ) -> str | None:
+        """The first red flag the text states that is not known yet and not asked here."""
+        for fact, phrases in self._mentions:
+            if fact in known or fact in asked_here:
+                continue
+            if lay.mentions(text, phrases):
+                return fact
+        return None
+
+    def single_choices(self, fact: str) -> list[lay.Choice]:
+        """The answers to `fact` asked on its own (a checklist item becomes yes/no/not sure)."""
+        item = self.flow.item(fact)
+        if item is None:
+            question = self.flow.asker[fact]
+            return [lay.Choice(o.id, o.label, o.synonyms) for o in question.options]
+        values = self.flow.facts[fact]
+        return [
+            lay.Choice(v, label, {"yes": item.synonyms, "no": item.no_synonyms}.get(v, ()))
+            for v, label in YES_NO
+            if v in values
+        ]
+
+    def unsure(self, fact: str) -> str | None:
+        return UNSURE if fact in self.flow.unsure else None
+
+    def read_typed(self, fact: str, text: str) -> lay.Reading:
+        """How a typed answer about `fact` is read where the flow asks it on its own (its
+        question, or, for a checklist item, the yes/no question a detour would ask)."""
+        question = self.flow.asker[fact]
+        if question.is_checklist:
+            return self.read_alone(fact, text)
+        return self.read_single(question, text)
+
+    def read_single(self, question: Question, text: str) -> lay.Reading:
+        return lay.read_answer(
+            text,
+            [lay.Choice(o.id, o.label, o.synonyms) for o in question.options],
+            scale=_scale(question),
+            unsure=self.unsure(question.fact),
+        )
+
+    def read_alone(self, fact: str, text: str) -> lay.Reading:
+        return lay.read_answer(text, self.single_choices(fact), unsure=self.unsure(fact))
+
+    def read_checklist(
+        self, question: Question, facts: Mapping[str, str], text: str
+    ) -> lay.Marks | lay.Unclear:
+        shown = question.visible_items(facts)
+        return lay.read_checklist(text, [lay.Choice(i.fact, i.label, i.synonyms) for i in shown])
+
+
+def _scale(question: Question) -> lay.NumberScale | None:
+    if question.scale is None or question.scale.unit not in ("years", "days"):
+        return None
+    unit: Any = question.scale.unit
+    return lay.NumberScale(unit, question.scale.bands)
