@@ -7,12 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bme_bot.core.regions import find_region
+from bme_bot.core.regions import REGIONS, find_region
+from bme_bot.errors import ConfigError as ConfigError
 from bme_bot.paths import shipped
-
-
-class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names the variable, never its secret."""
 
 
 class Secret:
@@ -69,7 +66,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     region = env.get("DEFAULT_REGION", "EU")
     found = find_region(region)
     if found is None:
-        raise ConfigError(f"DEFAULT_REGION={region!r} is not a known region")
+        codes = ", ".join(REGIONS)
+        raise ConfigError(f"DEFAULT_REGION={region!r} is not a known region (one of: {codes})")
     level = env.get("LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL={level!r} must be one of {', '.join(LOG_LEVELS)}")

@@ -18,15 +18,12 @@ from bme_bot.core.engine import Engine
 from bme_bot.core.events import Back, Event, Forget, Text, parse_command
 from bme_bot.core.replies import Reply
 from bme_bot.core.session import Session
+from bme_bot.errors import ServiceUnavailable as ServiceUnavailable
 from bme_bot.storage.base import DuplicateUpdateError, StaleWriteError, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_TEXT = "Sorry, I'm temporarily unavailable. Please try again in a minute."
-
-
-class ServiceUnavailable(Exception):
-    """The store could not be used; nothing was saved. Reply 'try again' or answer 5xx."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""One error root for everything loading can refuse, with messages naming file:line and key."""
+"""Everything loading can refuse, with messages naming file:line and key.
+
+`LoadError` is the loading leaf of bme-bot's one error root (`bme_bot.errors.BmeBotError`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from bme_bot.errors import BmeBotError
 
 
 @dataclass(frozen=True)
@@ -17,8 +22,10 @@ class Issue:
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
-class LoadError(Exception):
+class LoadError(BmeBotError):
     """A flow or content file was refused; `issues` lists every problem found."""
+
+    kind = "cannot load the flow or content"
 
     def __init__(self, issues: list[Issue]) -> None:
         self.issues = issues

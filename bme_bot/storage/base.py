@@ -21,6 +21,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from bme_bot.errors import BmeBotError
+
 K = TypeVar("K", bound=Hashable)
 
 log = logging.getLogger(__name__)
@@ -29,8 +31,10 @@ SEEN_UPDATES_SECONDS = 48 * 3600
 """How long handled update ids are remembered (Telegram re-delivers for up to 24 h)."""
 
 
-class StoreError(Exception):
+class StoreError(BmeBotError):
     """The store failed; the user gets 'temporarily unavailable', webhook answers 5xx."""
+
+    kind = "store error"
 
 
 class StaleWriteError(StoreError):

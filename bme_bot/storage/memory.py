@@ -15,6 +15,7 @@ from bme_bot.storage.base import (
     KeyedLocks,
     StaleWriteError,
     Stored,
+    StoreError,
 )
 
 
@@ -33,6 +34,11 @@ class MemoryStore:
         self._seen: dict[int, float] = {}
         self._counters: Counter[str] = Counter()
         self._locks: KeyedLocks[str] = KeyedLocks()
+        self._closed = False
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the memory store is closed")
 
     def _live(self, chat: str) -> Stored | None:
         entry = self._sessions.get(chat)
@@ -45,6 +51,7 @@ class MemoryStore:
         return stored
 
     async def load(self, chat: str) -> Stored | None:
+        self._check_open()
         stored = self._live(chat)
         return None if stored is None else Stored(copy.deepcopy(stored.data), stored.version)
 
@@ -57,6 +64,7 @@ class MemoryStore:
         update_id: int | None = None,
         counters: dict[str, int] | None = None,
     ) -> int:
+        self._check_open()
         if update_id is not None and await self.seen(update_id):
             raise DuplicateUpdateError(f"update {update_id} was already handled")
         current = self._live(chat)
@@ -71,6 +79,7 @@ class MemoryStore:
         return version + 1
 
     async def delete(self, chat: str, *, update_id: int | None = None) -> None:
+        self._check_open()
         self._sessions.pop(chat, None)
         if update_id is not None:
             self._seen[update_id] = self._clock()
@@ -81,10 +90,12 @@ class MemoryStore:
             yield
 
     async def seen(self, update_id: int) -> bool:
+        self._check_open()
         at = self._seen.get(update_id)
         return at is not None and self._clock() - at <= self._seen_seconds
 
     async def purge_expired(self) -> int:
+        self._check_open()
         now = self._clock()
         old = [c for c, (_, t) in self._sessions.items() if now - t > self._ttl]
         for chat in old:
@@ -94,13 +105,16 @@ class MemoryStore:
         return len(old)
 
     async def counters(self) -> dict[str, int]:
+        self._check_open()
         return dict(self._counters)
 
     async def ping(self) -> None:
-        return None
+        """Always reachable while open; StoreError once closed, as the other stores."""
+        self._check_open()
 
     async def close(self) -> None:
-        return None
+        """Keep the data (tests look at it) but refuse every later call, as the other stores."""
+        self._closed = True
 
     def chats(self) -> list[str]:
         """The chats with a stored session (for tests: /forget must leave none)."""

@@ -17,6 +17,7 @@ connection pool reconnects by itself on the next call once Redis is back.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable
@@ -80,16 +81,23 @@ class RedisStore:
         self._lock_wait = lock_wait_seconds
         self._locks: KeyedLocks[str] = KeyedLocks()
         self._save = client.register_script(SAVE_SCRIPT)
+        self._closed = False
+        kwargs = client.connection_pool.connection_kwargs
+        self.where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
+        """Where the store is (host:port/db, never the password), for error messages."""
 
     @classmethod
     def from_url(cls, url: str, ttl_seconds: float, **options: Any) -> RedisStore:
-        """Build a store with short socket timeouts so an unreachable Redis fails fast."""
+        """Build a store with short socket timeouts so an unreachable Redis fails fast.
+
+        Its connections are named `bme-bot:PREFIX`, so `CLIENT LIST` shows whose they are."""
         client = Redis.from_url(
             url,
             decode_responses=True,
             socket_timeout=5.0,
             socket_connect_timeout=2.0,
             health_check_interval=15,
+            client_name=f"bme-bot:{options.get('prefix', 'bme')}",
         )
         return cls(client, ttl_seconds, **options)
 
@@ -109,10 +117,16 @@ class RedisStore:
         return f"{self.prefix}:counters"
 
     async def _call(self, what: str, awaitable: Awaitable[T]) -> T:
+        if self._closed:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never started: no "was never awaited" warning
+            raise StoreError(f"the Redis store at {self.where} is closed ({what})")
         try:
             return await awaitable
         except (RedisError, OSError) as exc:
-            raise StoreError(f"Redis {what} failed: {type(exc).__name__}: {exc}") from exc
+            raise StoreError(
+                f"Redis at {self.where}: {what} failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     # --- the contract -------------------------------------------------------------------
 
@@ -205,6 +219,8 @@ class RedisStore:
         await self._call("ping", self._redis.ping())
 
     async def close(self) -> None:
+        """Release the connections; every later call raises StoreError (closed)."""
+        self._closed = True
         try:
             await self._redis.aclose()
         except (RedisError, OSError) as exc:

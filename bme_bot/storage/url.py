@@ -3,8 +3,8 @@
 `sqlite:///data/bot.sqlite3` is relative to the working directory and
 `sqlite:////var/lib/bme-bot/bot.sqlite3` is absolute (three slashes, then the path).
 Redis URLs may carry a password (`redis://:secret@host:6379/0`), `rediss://` for TLS, and
-`?prefix=NAME` to choose the key prefix (default `bme`). A bad URL raises ValueError naming
-what is wrong; the URL in the message has its password masked.
+`?prefix=NAME` to choose the key prefix (default `bme`). A bad URL raises ConfigError (a
+ValueError) naming what is wrong; the URL in the message has its password masked.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+from bme_bot.errors import ConfigError
 from bme_bot.storage.base import Store
 
 SCHEMES = ("sqlite", "redis", "rediss", "memory")
@@ -36,28 +37,28 @@ def redact(url: str) -> str:
 
 
 def open_store(url: str, ttl_seconds: float) -> Store:
-    """Build the store a URL names; raises ValueError (password masked) if it is malformed.
+    """Build the store a URL names; ConfigError (password masked) if it is malformed.
 
     Nothing is connected yet for Redis: call `await store.ping()` to check it is reachable.
     """
     shown = redact(url)
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise ValueError(
+        raise ConfigError(
             f"STORE_URL {shown!r} has no scheme: use sqlite:///PATH, redis://HOST:PORT/DB "
             "or memory://"
         )
     scheme = scheme.lower()
     if scheme not in SCHEMES:
-        raise ValueError(
+        raise ConfigError(
             f"STORE_URL scheme {scheme!r} is not supported: use sqlite:///PATH, "
             "redis://HOST:PORT/DB or memory://"
         )
     if ttl_seconds <= 0:
-        raise ValueError(f"session time to live must be above 0, got {ttl_seconds}")
+        raise ConfigError(f"session time to live must be above 0, got {ttl_seconds}")
     if scheme == "memory":
         if rest:
-            raise ValueError(f"STORE_URL {shown!r}: memory:// takes nothing after the scheme")
+            raise ConfigError(f"STORE_URL {shown!r}: memory:// takes nothing after the scheme")
         from bme_bot.storage.memory import MemoryStore
 
         return MemoryStore(ttl_seconds)
@@ -68,13 +69,13 @@ def open_store(url: str, ttl_seconds: float) -> Store:
 
 def _open_sqlite(rest: str, shown: str, ttl_seconds: float) -> Store:
     if not rest.startswith("/"):
-        raise ValueError(
+        raise ConfigError(
             f"STORE_URL {shown!r}: an SQLite URL has three slashes before the path "
             "(sqlite:///relative/path or sqlite:////absolute/path)"
         )
     path_text = rest[1:]
     if not path_text or path_text.endswith("/") or "?" in path_text:
-        raise ValueError(
+        raise ConfigError(
             f"STORE_URL {shown!r}: give the SQLite file path, e.g. sqlite:///data/bot.db"
         )
     from bme_bot.storage.sqlite import SqliteStore
@@ -87,18 +88,18 @@ def _open_redis(url: str, shown: str, ttl_seconds: float) -> Store:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"STORE_URL {shown!r}: the Redis port is not a number") from exc
+        raise ConfigError(f"STORE_URL {shown!r}: the Redis port is not a number") from exc
     if not parts.hostname:
-        raise ValueError(f"STORE_URL {shown!r}: a Redis URL needs a host: redis://HOST:PORT/DB")
+        raise ConfigError(f"STORE_URL {shown!r}: a Redis URL needs a host: redis://HOST:PORT/DB")
     db_text = parts.path.lstrip("/")
     if db_text and not db_text.isdigit():
-        raise ValueError(f"STORE_URL {shown!r}: the Redis database must be a number, e.g. /0")
+        raise ConfigError(f"STORE_URL {shown!r}: the Redis database must be a number, e.g. /0")
     query = parse_qs(parts.query)
     prefix = query.pop("prefix", ["bme"])[-1]
     if not prefix or any(c in prefix for c in " *?[]"):
-        raise ValueError(f"STORE_URL {shown!r}: the key prefix must be a plain word")
+        raise ConfigError(f"STORE_URL {shown!r}: the key prefix must be a plain word")
     if query:
-        raise ValueError(
+        raise ConfigError(
             f"STORE_URL {shown!r}: unknown option(s) {', '.join(sorted(query))}; "
             "only ?prefix=NAME is understood"
         )
