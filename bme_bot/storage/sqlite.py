@@ -18,9 +18,9 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -87,25 +87,20 @@ class SqliteStore:
         _enable_wal(conn, time.monotonic() + busy_timeout_ms / 1000)
         conn.execute("PRAGMA synchronous = NORMAL")  # durable across kill -9 in WAL mode
         conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _transaction(conn):
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return conn
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
-            raise StoreError("the SQLite store is closed")
+            raise StoreError(f"the SQLite store at {self.path} is closed")
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, fn, self._conn)
         except sqlite3.Error as exc:
-            raise StoreError(f"SQLite store failed: {exc}") from exc
+            raise StoreError(f"the SQLite store at {self.path} failed: {exc}") from exc
 
     # --- the contract -------------------------------------------------------------------
 
@@ -138,24 +133,8 @@ class SqliteStore:
         counts = sorted((counters or {}).items())
 
         def save(conn: sqlite3.Connection) -> int:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                new = _save_in_transaction(
-                    conn,
-                    chat,
-                    text,
-                    expected_version,
-                    update_id,
-                    counts,
-                    now,
-                    self._ttl,
-                    self._seen_seconds,
-                )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            return new
+            with _transaction(conn):
+                return self._write(conn, chat, text, expected_version, update_id, counts, now)
 
         return await self._run(save)
 
@@ -163,18 +142,13 @@ class SqliteStore:
         now = self._clock()
 
         def delete(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(conn):
                 conn.execute("DELETE FROM sessions WHERE chat = ?", (chat,))
                 if update_id is not None:
                     conn.execute(
                         "INSERT OR REPLACE INTO seen_updates (update_id, seen_at) VALUES (?, ?)",
                         (update_id, now),
                     )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
             # Old page images of the chat may still sit in the WAL: copy back and truncate.
             # (A reader in another process can keep part of the WAL alive until it ends.)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
@@ -202,18 +176,13 @@ class SqliteStore:
         now = self._clock()
 
         def purge(conn: sqlite3.Connection) -> int:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _transaction(conn):
                 dropped = conn.execute(
                     "DELETE FROM sessions WHERE updated_at < ?", (now - self._ttl,)
                 ).rowcount
                 conn.execute(
                     "DELETE FROM seen_updates WHERE seen_at < ?", (now - self._seen_seconds,)
                 )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
             if dropped:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             return int(dropped)
@@ -228,7 +197,8 @@ class SqliteStore:
         return await self._run(counters)
 
     async def ping(self) -> None:
-        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+        """Read a page of the file itself (a bare `SELECT 1` would not touch it)."""
+        await self._run(lambda conn: conn.execute("SELECT 1 FROM counters LIMIT 1").fetchall())
 
     async def close(self) -> None:
         if self._closed:
@@ -242,53 +212,67 @@ class SqliteStore:
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
 
-
-def _save_in_transaction(
-    conn: sqlite3.Connection,
-    chat: str,
-    text: str,
-    expected_version: int,
-    update_id: int | None,
-    counts: list[tuple[str, int]],
-    now: float,
-    ttl: float,
-    seen_seconds: float,
-) -> int:
-    if update_id is not None:
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        chat: str,
+        text: str,
+        expected_version: int,
+        update_id: int | None,
+        counts: list[tuple[str, int]],
+        now: float,
+    ) -> int:
+        """The body of a save's transaction: refuse a seen update or a stale version, write."""
+        if update_id is not None:
+            row = conn.execute(
+                "SELECT 1 FROM seen_updates WHERE update_id = ? AND seen_at >= ?",
+                (update_id, now - self._seen_seconds),
+            ).fetchone()
+            if row is not None:
+                raise DuplicateUpdateError(f"update {update_id} was already handled")
         row = conn.execute(
-            "SELECT 1 FROM seen_updates WHERE update_id = ? AND seen_at >= ?",
-            (update_id, now - seen_seconds),
+            "SELECT version, updated_at FROM sessions WHERE chat = ?", (chat,)
         ).fetchone()
-        if row is not None:
-            raise DuplicateUpdateError(f"update {update_id} was already handled")
-    row = conn.execute(
-        "SELECT version, updated_at FROM sessions WHERE chat = ?", (chat,)
-    ).fetchone()
-    stored_version = int(row[0]) if row is not None else 0
-    live_version = stored_version if row is not None and float(row[1]) >= now - ttl else 0
-    if live_version != expected_version:
-        raise StaleWriteError(f"stored version {live_version}, expected {expected_version}")
-    # An expired row still counts upwards, so a writer that read it before it expired
-    # cannot match the new version by accident.
-    new = stored_version + 1
-    conn.execute(
-        "INSERT INTO sessions (chat, data, version, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (chat) DO UPDATE SET data = excluded.data, version = excluded.version, "
-        "updated_at = excluded.updated_at",
-        (chat, text, new, now),
-    )
-    if update_id is not None:
+        stored_version = int(row[0]) if row is not None else 0
+        live_version = stored_version if row is not None and float(row[1]) >= now - self._ttl else 0
+        if live_version != expected_version:
+            raise StaleWriteError(f"stored version {live_version}, expected {expected_version}")
+        # An expired row still counts upwards, so a writer that read it before it expired
+        # cannot match the new version by accident.
+        new = stored_version + 1
         conn.execute(
-            "INSERT OR REPLACE INTO seen_updates (update_id, seen_at) VALUES (?, ?)",
-            (update_id, now),
+            "INSERT INTO sessions (chat, data, version, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (chat) DO UPDATE SET data = excluded.data, version = excluded.version, "
+            "updated_at = excluded.updated_at",
+            (chat, text, new, now),
         )
-    for name, value in counts:
-        conn.execute(
-            "INSERT INTO counters (name, value) VALUES (?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-            (name, value),
-        )
-    return new
+        if update_id is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO seen_updates (update_id, seen_at) VALUES (?, ?)",
+                (update_id, now),
+            )
+        for name, value in counts:
+            conn.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                (name, value),
+            )
+        return new
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` if the body raises (then re-raise).
+
+    IMMEDIATE takes the write lock at once, so another process's writer waits (busy_timeout)
+    here instead of failing halfway through the body."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _enable_wal(conn: sqlite3.Connection, deadline: float) -> None:

@@ -125,6 +125,11 @@ class Backend:
                     found.append(f"value {key}")
         return found
 
+    async def clients_named(self, name: str) -> int:
+        """How many connections the Redis server has open under this client name."""
+        assert self.raw is not None
+        return sum(1 for client in await self.raw.client_list() if client.get("name") == name)
+
     async def keys(self) -> list[str]:
         assert self.raw is not None
         return [k async for k in self.raw.scan_iter(match=f"{self.prefix}:*")]

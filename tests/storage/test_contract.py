@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -15,8 +16,9 @@ from bme_bot.core.engine import Engine
 from bme_bot.core.events import Forget, Start, Text
 from bme_bot.service import Service
 from bme_bot.stats import collect_stats, format_stats_table
-from bme_bot.storage.base import DuplicateUpdateError, StaleWriteError, run_purger
+from bme_bot.storage.base import DuplicateUpdateError, StaleWriteError, StoreError, run_purger
 from bme_bot.storage.memory import MemoryStore
+from bme_bot.storage.redis import RedisStore
 
 from .backends import REDIS_URL, Backend, require_redis
 from .flows import busy_conversation, path_to_outcome
@@ -140,8 +142,43 @@ class TestStoreContract:
         assert [x for x in inside if x.startswith("c1")] == [f"c1:{n}" for n in range(10)]
 
     async def test_ping_and_close(self, backend: Backend) -> None:
+        """ping answers while the store is open and refuses once it is closed; close releases
+        what the store held (the SQLite WAL file, the Redis connection) and may come twice."""
         store = backend.make()
-        await store.ping()
+        await store.save("c1", SESSION, expected_version=0)
+        assert await store.ping() is None
+        if backend.kind == "sqlite":
+            wal = backend.db_path.with_name(backend.db_path.name + "-wal")
+            assert wal.exists()  # held open while the store is
+        if backend.kind == "redis":
+            assert await backend.clients_named(f"bme-bot:{backend.prefix}") == 1
+        await store.close()
+        for call in (store.ping(), store.load("c1"), store.seen(1)):
+            with pytest.raises(StoreError, match="closed"):
+                await call
+        with pytest.raises(StoreError, match="closed"):
+            await store.save("c1", SESSION, expected_version=1)
+        await store.close()  # a second close is harmless
+        if backend.kind == "sqlite":
+            assert not wal.exists()  # the last connection closed: checkpointed and removed
+            with sqlite3.connect(backend.db_path) as conn:  # and what was saved is on disk
+                assert conn.execute("SELECT count(*) FROM sessions").fetchone() == (1,)
+            conn.close()
+        if backend.kind == "redis":
+            assert await backend.clients_named(f"bme-bot:{backend.prefix}") == 0
+
+    async def test_ping_fails_when_the_store_cannot_be_reached(self) -> None:
+        """A ping that does nothing would pass the test above while open; this one needs it
+        to reach the server: nobody listens on the port."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        store = RedisStore.from_url(f"redis://127.0.0.1:{port}/0", 60)
+        try:
+            with pytest.raises(StoreError, match=f"127.0.0.1:{port}"):
+                await store.ping()
+        finally:
+            await store.close()
 
     # --- through the service -----------------------------------------------------------
 
