@@ -82,7 +82,7 @@ def machine() -> dict[str, Any]:
 
 
 def shipped_engine():  # type: ignore[no-untyped-def]
-    from bme_bot.app import build_engine
+    from bme_bot.bootstrap import build_engine
     from bme_bot.config import load_settings
 
     return build_engine(load_settings({}))

@@ -1,7 +1,10 @@
 """`bme-bot`: one entry point for the bot, the console simulator and the checks.
 
-Heavy imports (python-telegram-bot, redis) happen inside the commands that need them, so
-`bme-bot console` shows its first prompt quickly.
+Every command that runs the bot builds it with `bme_bot.bootstrap` (the one place the store
+is opened). Any `BmeBotError` (a bad setting, a flow that does not load, a store that cannot
+be opened or reached) is one line on stderr and exit 2, never a traceback. Heavy imports
+(python-telegram-bot, redis) happen inside the commands that need them, so `bme-bot console`
+shows its first prompt quickly.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bme_bot.config import ConfigError, Settings, load_settings
-from bme_bot.core.engine import Engine
+from bme_bot.config import Settings, load_settings
+from bme_bot.errors import BmeBotError, describe
 from bme_bot.loading.errors import LoadError
 from bme_bot.paths import PACKAGE_DIR
 
@@ -42,11 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "telegram": _telegram,
         }[command]
         return handler(args, settings)
-    except ConfigError as exc:
-        print(f"bme-bot: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except LoadError as exc:
-        print(f"bme-bot: cannot load the flow or content:\n{exc}", file=sys.stderr)
+    except BmeBotError as exc:
+        print(f"bme-bot: {describe(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
@@ -87,17 +87,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(settings: Settings, flow_path: Path | None = None) -> Engine:
-    from bme_bot.app import build_engine
-    from bme_bot.loading.content_loader import load_content
-    from bme_bot.loading.flow_loader import load_flow
-
-    if flow_path is None:
-        return build_engine(settings)
-    content = load_content(settings.content_locale_dir)
-    return Engine(load_flow(flow_path, content), content, default_region=settings.default_region)
-
-
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bme_bot.adapters import console
 
@@ -115,10 +104,13 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
         debug=getattr(args, "debug", False),
         recorder=console.Recorder(record, force=args.force) if record is not None else None,
     )
-    engine = _engine(settings, getattr(args, "flow", None))
+    from bme_bot.bootstrap import build, build_engine
+
+    flow_path: Path | None = getattr(args, "flow", None)
     if getattr(args, "transcript", None):
         from bme_bot.transcripts import load_transcript, run_transcript
 
+        engine = build_engine(settings, flow_path=flow_path)
         result = run_transcript(engine, load_transcript(args.transcript))
         if result.divergence:
             print(f"DIVERGES {result.divergence}")
@@ -128,14 +120,10 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "json", False):
         if isinstance(sys.stdin, io.TextIOWrapper):
             sys.stdin.reconfigure(errors="replace")  # a bad byte is a bad line, not a crash
-        return console.run_json(engine, sys.stdin, sys.stdout, options)
-    from bme_bot.storage.url import open_store
-
-    try:
-        store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    return console.run_interactive(engine, store=store, options=options)
+        app = build(settings, store_url="memory://", flow_path=flow_path)  # a script's run
+        return console.run_json(app.engine, sys.stdin, sys.stdout, options, service=app.service)
+    app = build(settings, flow_path=flow_path)
+    return console.run_interactive(app.engine, service=app.service, options=options)
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
@@ -168,41 +156,45 @@ def _diagram(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _health(args: argparse.Namespace, settings: Settings) -> int:
+    """For HEALTHCHECK: one line on stdout, exit 0 (healthy) or 1 (anything else)."""
+    from bme_bot.bootstrap import build
+
     try:
-        engine = _engine(settings)
+        app = build(settings)
     except LoadError as exc:
         print(f"unhealthy: flow or content does not load: {exc.issues[0]}")
         return 1
+    except BmeBotError as exc:  # STORE_URL malformed, or the store cannot be opened
+        print(f"unhealthy: store unreachable: {exc.one_line()}")
+        return 1
+
+    async def ping() -> None:
+        try:
+            await app.store.ping()
+        finally:
+            await app.close()
+
     try:
-        from bme_bot.storage.url import open_store
-
-        async def ping() -> None:
-            store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
-            try:
-                await store.ping()
-            finally:
-                await store.close()
-
         asyncio.run(ping())
     except Exception as exc:
         print(f"unhealthy: store unreachable: {type(exc).__name__}: {exc}")
         return 1
-    print(f"ok: flow {engine.flow.id} v{engine.flow.version} loads, store reachable")
+    flow = app.engine.flow
+    print(f"ok: flow {flow.id} v{flow.version} loads, store reachable")
     return 0
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bme_bot.bootstrap import build
     from bme_bot.stats import collect_stats, format_stats_table
-    from bme_bot.storage.url import open_store
 
-    engine = _engine(settings)
+    app = build(settings)
 
     async def show() -> str:
-        store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
         try:
-            return format_stats_table(await collect_stats(store, engine.flow))
+            return format_stats_table(await collect_stats(app.store, app.engine.flow))
         finally:
-            await store.close()
+            await app.close()
 
     print(asyncio.run(show()))
     return 0

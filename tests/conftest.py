@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bme_bot.app import build_engine
+from bme_bot.bootstrap import App, build, build_engine
 from bme_bot.config import load_settings
 from bme_bot.core.content import ContentDoc
 from bme_bot.core.engine import Engine
@@ -18,6 +19,16 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def engine() -> Engine:
     """The shipped flow and content, as the bot runs them."""
     return build_engine(load_settings({}))
+
+
+@pytest.fixture()
+async def app(engine: Engine) -> AsyncIterator[App]:
+    """The bot as the entry points build it, on a fresh memory store (shared engine)."""
+    built = build(load_settings({}), store_url="memory://", engine=engine)
+    try:
+        yield built
+    finally:
+        await built.close()
 
 
 def _doc(cid: str, body: str) -> ContentDoc:

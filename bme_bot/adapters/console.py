@@ -202,11 +202,11 @@ def _listed_in_text(reply: Reply, text: str) -> bool:
 
 
 class Console:
-    """One console chat, through the same service as Telegram (memory store unless given)."""
+    """One console chat, through the same service as Telegram (built by bme_bot.bootstrap)."""
 
-    def __init__(self, engine: Engine, store: Store | None = None) -> None:
-        self.engine = engine
-        self.service = Service(engine, store if store is not None else MemoryStore())
+    def __init__(self, service: Service) -> None:
+        self.engine = service.engine
+        self.service = service
 
     async def send(self, text: str) -> tuple[list[Reply], Session | None]:
         turn = await self.service.handle(CHAT, console_event(text))
@@ -261,14 +261,17 @@ def run_json(
     out: IO[str],
     options: Options | None = None,
     err: IO[str] | None = None,
+    *,
+    service: Service | None = None,
 ) -> int:
     """One JSON object at start, then exactly one per input line; end of input exits 0.
 
-    With `debug`, one more JSON object per line goes to `err` (stderr), never to `out`."""
+    With `debug`, one more JSON object per line goes to `err` (stderr), never to `out`.
+    Without a `service` the conversation lives in a fresh memory store."""
     options = options or Options()
     err = err if err is not None else sys.stderr
     loop = asyncio.new_event_loop()
-    console = Console(engine)
+    console = Console(service or Service(engine, MemoryStore()))
     try:
         replies, session = loop.run_until_complete(console.start())
         record = turn_record(engine, replies, session)
@@ -288,7 +291,7 @@ def run_json(
     except KeyboardInterrupt:
         pass
     finally:
-        _close(loop, None)
+        _close(loop, console.service.store)
         if options.recorder:
             options.recorder.save()
     return 0
@@ -331,10 +334,13 @@ def run_interactive(
     engine: Engine,
     stdin: IO[str] = sys.stdin,
     out: IO[str] = sys.stdout,
-    store: Store | None = None,
     options: Options | None = None,
+    *,
+    service: Service | None = None,
 ) -> int:
     """A plain 80-column conversation: type a number, an answer, or a command.
+
+    The store of `service` (default: a fresh memory store) is closed at the end.
 
     The event loop only runs while a turn is handled; lines are read outside it, so a single
     Ctrl-C at the prompt ends the console at once (inside `asyncio.run` the first Ctrl-C would
@@ -343,8 +349,8 @@ def run_interactive(
     options = options or Options()
     loop = asyncio.new_event_loop()
     read = line_reader(stdin, out)
+    console = Console(service or Service(engine, MemoryStore()))
     try:
-        console = Console(engine, store)
         out.write(BANNER)
         replies, session = loop.run_until_complete(console.start())
         if options.recorder:
@@ -370,7 +376,7 @@ def run_interactive(
     finally:
         out.write(f"\n{GOODBYE}\n")
         out.flush()
-        _close(loop, store)
+        _close(loop, console.service.store)
         if options.recorder:
             options.recorder.save()
     return 0
@@ -382,7 +388,7 @@ def _progress(engine: Engine, session: Session | None) -> tuple[int, int] | None
     return engine.progress(session)
 
 
-def _close(loop: asyncio.AbstractEventLoop, store: Store | None) -> None:
+def _close(loop: asyncio.AbstractEventLoop, store: Store) -> None:
     """Finish what a Ctrl-C interrupted, close the store, then the loop."""
     try:
         pending = asyncio.all_tasks(loop)
@@ -390,7 +396,6 @@ def _close(loop: asyncio.AbstractEventLoop, store: Store | None) -> None:
             task.cancel()
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        if store is not None:
-            loop.run_until_complete(store.close())
+        loop.run_until_complete(store.close())
     finally:
         loop.close()

@@ -31,6 +31,12 @@ class LoadError(BmeBotError):
         self.issues = issues
         super().__init__("\n".join(str(i) for i in issues))
 
+    def one_line(self) -> str:
+        """The first problem, and how to see the others."""
+        more = len(self.issues) - 1
+        first = str(self.issues[0]) if self.issues else "refused"
+        return first + (f" (and {more} more: `bme-bot check FILE` lists them)" if more else "")
+
 
 class FlowError(LoadError):
     """A flow file was refused."""

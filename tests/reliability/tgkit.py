@@ -25,7 +25,7 @@ from fake_bot_api import Call, FakeBotApi
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bme_bot.adapters.telegram.app import TelegramRuntime
+from bme_bot.adapters.telegram.runtime import TelegramRuntime
 from bme_bot.adapters.telegram.settings import TelegramSettings
 from bme_bot.config import Secret
 from bme_bot.core.engine import Engine

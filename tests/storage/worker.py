@@ -18,16 +18,22 @@ import sys
 import time
 from pathlib import Path
 
-from bme_bot.app import build_engine
+from bme_bot.bootstrap import build
 from bme_bot.config import load_settings
 from bme_bot.core.events import Start
 from bme_bot.service import Service, ServiceUnavailable
-from bme_bot.storage.url import open_store
+
+SETTINGS = load_settings({"SESSION_TTL_DAYS": str(1 / 24)})  # sessions kept one hour
+
+
+def service_on(url: str) -> Service:
+    """The bot as every entry point builds it, on the store the test names."""
+    return build(SETTINGS, store_url=url).service
 
 
 async def deliver(url: str, chat: str, arg: str) -> None:
     spec = json.loads(arg)
-    service = Service(build_engine(load_settings({})), open_store(url, 3600))
+    service = service_on(url)
     summary: dict[str, float] = {"handled": 0, "duplicates": 0, "unavailable": 0}
     queue: asyncio.Queue[int] = asyncio.Queue()
     for update_id in spec["ids"]:
@@ -69,7 +75,7 @@ def wait_for_the_others(barrier: Path, parties: int) -> None:
 
 
 async def loop(url: str, chat: str, arg: str) -> None:
-    service = Service(build_engine(load_settings({})), open_store(url, 3600))
+    service = service_on(url)
     deadline = time.monotonic() + 60
     update_id = int(arg)
     for _ in range(100_000):

@@ -17,7 +17,7 @@ from telegram import Update
 from telegram.ext import TypeHandler
 from tg_harness import TOKEN, WEBHOOK_SECRET, BotEnv, Factory, FlakyStore
 
-from bme_bot.adapters.telegram.app import TelegramRuntime
+from bme_bot.adapters.telegram.runtime import TelegramRuntime
 from bme_bot.adapters.telegram.settings import TelegramSettings
 from bme_bot.config import Secret
 from bme_bot.core.engine import Engine

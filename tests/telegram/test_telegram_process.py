@@ -195,7 +195,7 @@ def test_send_rate_limiter_is_on_by_default_and_can_be_turned_off() -> None:
     """Outgoing messages respect Telegram's ~30/s by default; 0 turns the limiter off."""
     from telegram.ext import AIORateLimiter
 
-    from bme_bot.adapters.telegram.app import build_application
+    from bme_bot.adapters.telegram.runtime import build_application
     from bme_bot.adapters.telegram.handlers import TelegramBot
     from bme_bot.config import ConfigError
 
@@ -215,7 +215,7 @@ async def test_updates_in_flight_is_a_setting_and_a_bound(
     setting: str | None, expected: int
 ) -> None:
     """TELEGRAM_UPDATES_IN_FLIGHT bounds how many updates are handled at once (default 8)."""
-    from bme_bot.adapters.telegram.app import TelegramRuntime
+    from bme_bot.adapters.telegram.runtime import TelegramRuntime
 
     env = {"TELEGRAM_BOT_TOKEN": TOKEN}
     if setting is not None:

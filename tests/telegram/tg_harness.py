@@ -13,7 +13,7 @@ from typing import Any
 
 from fake_bot_api import FakeBotApi
 
-from bme_bot.adapters.telegram.app import TelegramRuntime
+from bme_bot.adapters.telegram.runtime import TelegramRuntime
 from bme_bot.storage.base import StoreError
 from bme_bot.storage.memory import MemoryStore
 

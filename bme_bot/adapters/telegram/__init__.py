@@ -13,8 +13,8 @@ from typing import Any
 __all__ = ["TelegramRuntime", "build_application", "run_telegram", "serve"]
 
 _HOMES = {
-    "TelegramRuntime": "app",
-    "build_application": "app",
+    "TelegramRuntime": "runtime",
+    "build_application": "runtime",
     "run_telegram": "run",
     "serve": "run",
 }

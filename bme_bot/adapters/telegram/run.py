@@ -1,4 +1,4 @@
-"""`bme-bot telegram` as a process: settings, logging, the flow, the store, signals.
+"""`bme-bot telegram` as a process: settings, logging, the app (`bme_bot.bootstrap`), signals.
 
 `run_telegram(args, settings)` is what `bme-bot telegram` calls; `serve` runs a
 `TelegramRuntime` until SIGTERM or SIGINT and stops it within SHUTDOWN_SECONDS.
@@ -19,14 +19,15 @@ from typing import Final
 from telegram.error import InvalidToken, TelegramError
 
 from bme_bot.config import ConfigError, Settings
+from bme_bot.errors import BmeBotError, describe
 from bme_bot.logs import log_event, set_hash_key, setup_logging
 from bme_bot.service import Service
 from bme_bot.storage.base import Store
 
-from .app import SHUTDOWN_SECONDS, TelegramRuntime
+from .runtime import SHUTDOWN_SECONDS, TelegramRuntime
 from .settings import TelegramSettings, load_telegram_settings
 
-log = logging.getLogger("bme_bot.telegram.app")
+log = logging.getLogger("bme_bot.telegram.run")
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -53,28 +54,21 @@ def run_telegram(
             webhook_url=getattr(args, "webhook_url", None),
         )
     except ConfigError as exc:
-        _fail(f"configuration error: {exc}")
+        _fail(describe(exc))
         return EXIT_USAGE
     secrets = [tg.token.reveal()]
     if tg.webhook_secret is not None:
         secrets.append(tg.webhook_secret.reveal())
     setup_logging(settings.log_level, secrets)
     set_hash_key(hashlib.sha256(b"bme-bot chat ids:" + tg.token.reveal().encode()).digest())
-    from bme_bot.app import build_engine
-    from bme_bot.loading.errors import LoadError
-    from bme_bot.storage.url import open_store
+    from bme_bot.bootstrap import build
 
     try:
-        engine = build_engine(settings)
-    except LoadError as exc:
-        _fail(f"cannot load the flow or content: {exc}".splitlines()[0])
+        app = build(settings)
+    except BmeBotError as exc:  # a bad flow, STORE_URL or store file: one line, exit 2
+        _fail(describe(exc))
         return EXIT_USAGE
-    try:
-        store = open_store(settings.effective_store_url, settings.session_ttl_days * 86400)
-    except ValueError as exc:
-        _fail(f"configuration error: {exc}")
-        return EXIT_USAGE
-    return asyncio.run(serve(tg, Service(engine, store), store))
+    return asyncio.run(serve(tg, app.service, app.store))
 
 
 async def serve(tg: TelegramSettings, service: Service, store: Store) -> int:

@@ -27,7 +27,7 @@ from .texts import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
 if TYPE_CHECKING:
     from .webhook import WebhookServer
 
-log = logging.getLogger("bme_bot.telegram.app")
+log = logging.getLogger("bme_bot.telegram.runtime")
 
 SHUTDOWN_SECONDS: Final = 8.0
 """Graceful stop budget: well inside the 10 s after SIGTERM (Docker's default grace)."""

@@ -1,0 +1,73 @@
+"""The composition root: settings -> flow and content -> engine -> store -> service, built once.
+
+Every entry point starts here (the CLI's commands, the console, the Telegram runner, the tests'
+fixtures and the benchmarks), so the store is opened in one place and each piece is built
+the same way everywhere:
+
+    app = build(load_settings())            # the configured store (STORE_URL)
+    app = build(settings, store_url="memory://")
+    engine = build_engine(settings)         # when no store is needed (check, replay)
+
+Nothing here connects: `build` opens the store (SQLite creates its file, Redis connects on
+first use); call `await app.store.ping()` to check it is reachable and `await app.close()`
+at the end. Every failure is a `BmeBotError` leaf: ConfigError, LoadError or StoreError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bme_bot.config import Settings
+from bme_bot.core.engine import Engine
+from bme_bot.loading.content_loader import load_content
+from bme_bot.loading.flow_loader import load_flow
+from bme_bot.service import Service
+from bme_bot.storage.base import Store
+from bme_bot.storage.url import open_store
+
+SECONDS_PER_DAY = 86400
+
+
+@dataclass(frozen=True)
+class App:
+    """bme-bot assembled: what every adapter runs on."""
+
+    settings: Settings
+    engine: Engine
+    store: Store
+    service: Service
+
+    async def close(self) -> None:
+        """Release the store (files, connections); the app is unusable afterwards."""
+        await self.store.close()
+
+
+def build_engine(settings: Settings, *, flow_path: Path | None = None) -> Engine:
+    """The configured flow (or `flow_path`) with its content; LoadError names file:line."""
+    content = load_content(settings.content_locale_dir)
+    flow = load_flow(flow_path or settings.flow_path, content)
+    return Engine(flow, content, default_region=settings.default_region)
+
+
+def open_configured_store(settings: Settings, *, store_url: str | None = None) -> Store:
+    """The one place a store is opened: `store_url`, else the settings' (STORE_URL or the
+    SQLite file in BME_DATA_DIR), kept SESSION_TTL_DAYS. ConfigError for a bad URL,
+    StoreError if the store cannot be opened."""
+    url = store_url if store_url is not None else settings.effective_store_url
+    return open_store(url, settings.session_ttl_days * SECONDS_PER_DAY)
+
+
+def build(
+    settings: Settings,
+    *,
+    store_url: str | None = None,
+    flow_path: Path | None = None,
+    engine: Engine | None = None,
+) -> App:
+    """Settings -> engine -> store -> service. The flow is loaded before the store is opened,
+    so a bad flow never leaves a new store file behind. `engine` reuses one already built
+    (tests build the shipped engine once per session)."""
+    engine = engine if engine is not None else build_engine(settings, flow_path=flow_path)
+    store = open_configured_store(settings, store_url=store_url)
+    return App(settings, engine, store, Service(engine, store))
