@@ -195,8 +195,8 @@ def test_send_rate_limiter_is_on_by_default_and_can_be_turned_off() -> None:
     """Outgoing messages respect Telegram's ~30/s by default; 0 turns the limiter off."""
     from telegram.ext import AIORateLimiter
 
-    from bme_bot.adapters.telegram.runtime import build_application
     from bme_bot.adapters.telegram.handlers import TelegramBot
+    from bme_bot.adapters.telegram.runtime import build_application
     from bme_bot.config import ConfigError
 
     def limiter(env: dict[str, str]) -> object:
