@@ -329,9 +329,7 @@ def test_the_documented_webhook_fields_are_the_bot_apis() -> None:
     webhook = next(a["result"] for a in answers if a["result"]["url"])
     assert webhook["allowed_updates"] == ALLOWED_UPDATES
     assert "last_error_date" not in webhook
-    source = "\n".join(
-        p.read_text(encoding="utf-8") for p in (ROOT / "bme_bot" / "adapters").rglob("*.py")
-    )
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "bme_bot").rglob("*.py"))
     asked = set(re.findall(r"max_connections=(\d+)", source))
     assert asked == {str(webhook["max_connections"])}
     assert f"bme-bot asks for {webhook['max_connections']}" in text
