@@ -404,3 +404,20 @@ def test_check_runs_against_a_flows_and_content_dir_given_by_the_variables(
     run = check()
     assert run.returncode == 1
     assert f"missing content id '{advice.stem}'" in run.stdout
+
+
+def test_the_log_events_and_messages_the_troubleshooting_quotes_exist() -> None:
+    text = TELEGRAM_DOC.read_text(encoding="utf-8")
+    trouble = text.split("## Troubleshooting\n", 1)[1].split("\n## ", 1)[0]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "bme_bot").rglob("*.py"))
+    events = set(re.findall(r'"event": "(\w+)"', trouble)) | set(
+        re.findall(r"`(\w+_\w+)` line", trouble)
+    )
+    events |= set(re.findall(r"logs `(\w+)`", trouble))
+    assert {"polling_error", "update_handled", "webhook_listening"} <= events
+    for event in events:
+        assert f'"{event}"' in source, f"no module logs {event}"
+    assert "Telegram refused the token (check TELEGRAM_BOT_TOKEN with\nBotFather)" in trouble
+    assert "Telegram refused the token (check TELEGRAM_BOT_TOKEN with BotFather)" in source
+    assert "configuration error: TELEGRAM_BOT_TOKEN_FILE is malformed" in trouble
+    assert "{source} is malformed" in source and "configuration error: " in source
