@@ -1,5 +1,9 @@
 """The bad input corpus: text no question can take as an answer, and decorated answers.
 
+GARBAGE is refused at consent, at the site question and at the red-flag checklist. Not at the
+age question: it reads any number in the text as an age ("{0}", "id=1", "&#x3C;"), by design.
+"%n" left the format-strings case: a lone "n" is a word for "no" (consent's "No thanks").
+
 Every GARBAGE case must get a kind re-ask and change nothing; every DECORATED case is a real
 answer under invisible or compatibility characters and must be taken as that answer.
 """
@@ -23,7 +27,6 @@ GARBAGE: dict[str, str] = {
     "rtl-arabic": "\u0646\u0639\u0645",
     "bidi-isolates": "\u2066\u2067\u2068\u2069",
     "zero-width-only": "\u200b\u200c\u200d\u2060\ufeff",
-    "zero-width-split": "y\u200be\u200bs",
     "emoji": "👍🏽🦵🏃‍♀️🇬🇧",
     "emoji-zwj-family": "👨‍👩‍👧‍👦",
     "combining-stack": "Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u034f\u0334\u0319\u0324",
@@ -36,17 +39,14 @@ GARBAGE: dict[str, str] = {
     "markdown-link": "[tap me](javascript:alert(1))",
     "markdown-code": "```\ncode\n```".replace("\n", " "),
     "telegram-mention": "@admin tg://user?id=1",
-    "format-strings": "%s %d %n {0} {emergency_number} ${HOME}",
+    "format-strings": "%s %d %x {0} {emergency_number} ${HOME}",
     "sql": "'; DROP TABLE sessions; --",
-    "json": '{"option": "agree", "turn": 1}',
-    "payload-lookalike": "q|consent|1|agree",
     "path": "../../../../etc/passwd",
     "number-zero": "0",
     "number-99": "99",
     "number-1e9": "1e9",
     "number-decimal": "1.5",
     "number-huge": "9" * 400,
-    "number-arabic-indic": "\u0661",
     "unknown-command": "/sudo make me a sandwich",
     "slash-only": "/",
     "surrogate-escaped": "\udcff\udcfe",
@@ -59,6 +59,15 @@ SIGNED_NUMBERS: dict[str, str] = {
 }
 """Out of range too, but `normalise` drops the sign: '-1' is taken as option 1 (a bug)."""
 
+CONTAINS_AN_ANSWER: dict[str, str] = {
+    "zero-width-split": "y\u200be\u200bs",
+    "json": '{"option": "agree", "turn": 1}',
+    "payload-lookalike": "q|consent|1|agree",
+}
+"""Odd text that still holds an answer word ("yes", "agree"): typed answers are read in
+people's own words, so at the consent question each is taken as agreeing (never as a
+hidden button press: a payload typed as text is only text)."""
+
 DECORATED: dict[str, tuple[str, str]] = {
     "zero-width-around": ("\u200bYES\u200b", "agree"),
     "fullwidth": ("\uff59\uff45\uff53", "agree"),
@@ -67,5 +76,8 @@ DECORATED: dict[str, tuple[str, str]] = {
     "emoji-around": ("👍 ok 👍", "agree"),
     "padded-number": ("   1   ", "agree"),
     "circled-number": ("\u2461", "decline"),
+    "arabic-indic-number": ("\u0661", "agree"),
 }
-"""At the consent question: (text, the option it must select)."""
+"""At the consent question: (text, the option it must select). "١" is the digit one in
+Arabic-Indic script, read as the number 1 (it was garbage before typed answers were read in
+people's own words)."""

@@ -15,12 +15,12 @@ from typing import Any
 
 from bme_bot.core.engine import Engine
 
-from .corpus import DECORATED, GARBAGE, SIGNED_NUMBERS
+from .corpus import CONTAINS_AN_ANSWER, DECORATED, GARBAGE, SIGNED_NUMBERS
 from .figures import record
 from .tgkit import ROOT, AttackApi, Bot, html_problems, last_question, question_of, running_bot
 
-PATH_TO_E2 = ["agree", "2", "2", "2", "3"]
-"""Typed answers to an emergency outcome: consent, 18-54, knee, no fever, cannot walk."""
+PATH_TO_E2 = ["agree", "18 to 54", "2", "none", "3"]
+"""Typed answers to an emergency outcome: consent, 18-54, knee, no warning sign, cannot walk."""
 SORRY = "Sorry, I didn't catch that"
 
 
@@ -48,17 +48,28 @@ def echoed(case: str, text: str) -> bool:
     return len(probe) >= 4 and probe in text
 
 
+STOPS: tuple[tuple[str, list[str]], ...] = (
+    ("consent", []),
+    ("site", PATH_TO_E2[:2]),
+    ("red_flags", PATH_TO_E2[:3]),
+    ("E2", PATH_TO_E2),
+)
+"""Where the corpus is sent: a question, another question, a checklist, after the advice
+(each with the typed answers that lead there). Not the age question, which reads numbers in
+any text as ages."""
+
+
 def test_console_corpus_changes_nothing_and_is_answered_kindly() -> None:
     cases = list(GARBAGE.items())
     lines = [text for _, text in cases]
-    script = [*lines, "agree", *lines, *PATH_TO_E2[1:], *lines]
+    script: list[str] = []
+    positions: list[tuple[str, int]] = []
+    for state, answers in STOPS:
+        script += answers[len(script) - len(lines) * len(positions) :]
+        positions.append((state, len(script) + 1))
+        script += lines
     records = records_of(console_json(script))
     assert len(records) == len(script) + 1  # one at start, then exactly one per line
-    positions = [
-        ("consent", 1),
-        ("age_group", 1 + len(lines) + 1),
-        ("E2", 1 + 2 * len(lines) + len(PATH_TO_E2)),
-    ]
     held = 0
     for state, first in positions:
         assert records[first - 1]["state"] == state
@@ -86,6 +97,16 @@ def test_console_decorated_answers_are_understood() -> None:
         assert got["state"] == wanted, (name, got["state"], got["kinds"])
         assert records[2 + 2 * index]["state"] == "consent"
     record("bad-input:console-decorated", cases=len(DECORATED), held=len(DECORATED))
+
+
+def test_console_text_holding_an_answer_word_is_read_as_that_answer() -> None:
+    script: list[str] = []
+    for text in CONTAINS_AN_ANSWER.values():
+        script += [text, "/back"]
+    records = records_of(console_json(script))
+    for index, name in enumerate(CONTAINS_AN_ANSWER):
+        assert records[1 + 2 * index]["state"] == "age_group", name
+        assert records[2 + 2 * index]["state"] == "consent", name
 
 
 def test_console_signed_numbers_are_out_of_range() -> None:
@@ -145,7 +166,7 @@ async def test_telegram_corpus_changes_nothing_and_html_is_escaped(engine: Engin
     async with running_bot(engine) as bot:
         fake = bot.fake
         tried = 0
-        for where, answers in (("consent", []), ("age_group", ["agree"]), ("E2", PATH_TO_E2)):
+        for where, answers in STOPS:
             await reach(bot, CHAT, answers)
             session = await bot.session(CHAT)
             assert session is not None and session["state"] == where
@@ -209,6 +230,11 @@ FOREIGN_CALLBACKS = {
     "menu-forget": "m|forget",
     "html": "<b>x</b>",
     "nul": "q|consent\x00|1|agree",
+    "toggle-on-a-single-question": "t|consent|1|fever",
+    "toggle-unknown-fact": "t|consent|1|nope",
+    "toggle-other-question": "t|red_flags|1|fever",
+    "toggle-old-turn": "t|consent|0|fever",
+    "done-on-a-single-question-old-turn": "q|consent|0|done",
 }
 
 

@@ -19,11 +19,11 @@ import httpx
 
 from bme_bot.app import build_engine
 from bme_bot.config import load_settings
-from bme_bot.core.events import Answer
+from bme_bot.core.events import Text
 
 from .figures import record
 from .hygiene import scan_logs
-from .test_fuzz import paths_to_outcomes
+from .test_fuzz import paths_to_outcomes, typed_step
 from .tgkit import (
     CHAT_LIMIT_OFF,
     ROOT,
@@ -99,14 +99,17 @@ def sqlite_session(db: Path, chat: int) -> dict[str, Any] | None:
 
 
 def typed_path(outcome: str) -> list[tuple[str, str]]:
-    """(question, typed number) along the flow's path to an outcome."""
+    """(question, typed answer) along the flow's path to an outcome: option numbers, an age
+    or a duration with its unit, a checklist's item numbers or "none"."""
     steps = []
     session = ENGINE.new_session()
-    for option_id in paths_to_outcomes()[outcome]:
+    for step in paths_to_outcomes()[outcome]:
         question = FLOW.questions[session.state]
-        index = [o.id for o in question.options].index(option_id)
-        steps.append((question.id, str(index + 1)))
-        session, _ = ENGINE.step(session, Answer(option_id))
+        typed = typed_step(question, session.facts, step)
+        steps.append((question.id, typed))
+        session, _ = ENGINE.step(session, Text(typed))
+        assert question.id in session.history, (question.id, typed)
+    assert session.outcome == outcome
     return steps
 
 
@@ -135,7 +138,7 @@ async def test_sigterm_mid_conversation_stops_in_time_and_resumes(tmp_path: Path
         fake.push(fake.text(SIGTERM_CHAT, "/start"))
         await wait_asked(fake, SIGTERM_CHAT, "consent", 10)
         fake.push(fake.text(SIGTERM_CHAT, f"my name is {CANARY_TYPED}"))  # not an answer
-        for text, question in (("agree", "age_group"), ("2", "site")):
+        for text, question in (("agree", "age_group"), ("30", "site")):
             fake.push(fake.text(SIGTERM_CHAT, text))
             await wait_asked(fake, SIGTERM_CHAT, question, 10)
         # An answer in flight: its reply is slow to send when SIGTERM arrives.
@@ -154,12 +157,14 @@ async def test_sigterm_mid_conversation_stops_in_time_and_resumes(tmp_path: Path
         assert code == 0, first.log[-3000:]
         fake.send_delay = 0.0
         session = sqlite_session(db, SIGTERM_CHAT)
-        assert session is not None and session["state"] == "fever", session
+        assert session is not None and session["state"] == "red_flags", session
         # The update in hand was finished before the exit: its question went out.
-        assert any(question_of(c) == ("fever", session["turn"]) for c in fake.sent(SIGTERM_CHAT))
+        assert any(
+            question_of(c) == ("red_flags", session["turn"]) for c in fake.sent(SIGTERM_CHAT)
+        )
 
         await second.start()
-        for text in ["2", "3"]:
+        for text in ["none", "3"]:  # no warning sign, cannot take 4 steps
             before = len(fake.sent(SIGTERM_CHAT))
             fake.push(fake.text(SIGTERM_CHAT, text))
             await fake.wait_for(lambda b=before: len(fake.sent(SIGTERM_CHAT)) > b, within=20)
@@ -170,7 +175,7 @@ async def test_sigterm_mid_conversation_stops_in_time_and_resumes(tmp_path: Path
         assert await second.wait(10) == 0
         final = sqlite_session(db, SIGTERM_CHAT)
         assert final is not None
-        assert final["history"] == ["consent", "age_group", "site", "fever", "weight_bearing"]
+        assert final["history"] == ["consent", "age_group", "site", "red_flags", "weight_bearing"]
         assert duplicate_questions(fake, SIGTERM_CHAT) == []
     finally:
         await first.ensure_stopped()
@@ -318,7 +323,7 @@ async def test_kill_9_under_polling_loses_no_answer(tmp_path: Path) -> None:
         fake.push(fake.text(POLL_CHAT, "/start"))
         await wait_asked(fake, POLL_CHAT, "consent", 10)
         fake.send_delay = 0.8
-        for text in ["agree", "2", "2", "2"]:
+        for text in ["agree", "30", "2", "none"]:  # an adult, knee, no warning sign
             fake.push(fake.text(POLL_CHAT, text))
         await asyncio.sleep(1.2)  # the first answer is saved, its reply slow; three queued
         first.signal(signal.SIGKILL)
@@ -337,7 +342,7 @@ async def test_kill_9_under_polling_loses_no_answer(tmp_path: Path) -> None:
         applied = len(session["history"]) if session else 0
         record("crash:kill-9-polling", runs=1, answers_sent=4, answers_applied=applied)
         assert session is not None
-        assert session["history"] == ["consent", "age_group", "site", "fever"], session
+        assert session["history"] == ["consent", "age_group", "site", "red_flags"], session
     finally:
         await first.ensure_stopped()
         await second.ensure_stopped()

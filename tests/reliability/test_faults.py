@@ -32,6 +32,7 @@ from .tgkit import (
     SECRET_HEADER,
     WEBHOOK_SECRET,
     Bot,
+    advice_messages,
     duplicate_questions,
     free_port,
     question_of,
@@ -39,14 +40,18 @@ from .tgkit import (
 )
 
 CHAT = 52_880_013
-E2_HISTORY = ["consent", "age_group", "site", "fever", "weight_bearing"]
+E2_HISTORY = ["consent", "age_group", "site", "red_flags", "weight_bearing"]
 E2_FACTS = {
     "consent": "agree",
     "age_group": "adult",
     "site": "knee",
     "fever": "no",
+    "hot_swollen": "no",
+    "cold_pale_numb": "no",
+    "calf_swelling": "no",
     "weight_bearing": "unable",
 }
+"""Typed: agree, 30 (an adult), 2 (knee), none (no warning sign), 3 (cannot take 4 steps)."""
 
 
 async def wait_question(bot: Bot, chat: int, question: str, within: float) -> float:
@@ -84,20 +89,20 @@ async def test_bot_api_faults_lose_nothing(engine: Engine, fault: str) -> None:
     mode, methods, seconds = FAULTS[fault]
     async with running_bot(engine, backoff=0.2) as bot:
         fake = bot.fake
-        for text in ("/start", "agree", "2"):
+        for text in ("/start", "agree", "30"):
             await bot.send(fake.text(CHAT, text))
         await wait_question(bot, CHAT, "site", within=5)
         fake.outage(seconds, mode, methods, retry_after=1)
         fake.push(fake.text(CHAT, "2"))  # knee, during the outage
-        took = await wait_question(bot, CHAT, "fever", within=seconds + 10)
-        for text in ("2", "3"):
+        took = await wait_question(bot, CHAT, "red_flags", within=seconds + 10)
+        for text in ("none", "3"):
             await bot.send(fake.text(CHAT, text), within=10)
         assert_e2_exactly(await bot.session(CHAT))
         failed = sum(fake.failed.values())
         assert failed > 0, "the outage did not hit anything"
         assert duplicate_questions(fake, CHAT) == []
         assert all(n == 1 for n in bot.store.saved_updates.values()), bot.store.saved_updates
-        assert sum(1 for c in fake.sent(CHAT) if c.text.startswith("<b>Get help now")) == 1
+        assert len(advice_messages(fake, CHAT, engine.flow.outcomes["E2"])) == 1
         record(
             f"faults:bot-api:{fault}",
             runs=1,
@@ -113,12 +118,12 @@ async def test_responses_lost_after_delivery_are_at_least_once(engine: Engine) -
     at most one duplicate per lost response, and the answers are still applied once."""
     async with running_bot(engine) as bot:
         fake = bot.fake
-        for text in ("/start", "agree", "2"):
+        for text in ("/start", "agree", "30"):
             await bot.send(fake.text(CHAT, text))
         fake.outage(0.15, "lost", ("sendMessage",))
         fake.push(fake.text(CHAT, "2"))
-        await wait_question(bot, CHAT, "fever", within=10)
-        for text in ("2", "3"):
+        await wait_question(bot, CHAT, "red_flags", within=10)
+        for text in ("none", "3"):
             await bot.send(fake.text(CHAT, text))
         assert_e2_exactly(await bot.session(CHAT))
         lost = fake.failed["sendMessage:lost"]
@@ -132,16 +137,16 @@ async def test_outage_longer_than_the_retry_budget_keeps_the_answer(engine: Engi
     lost, but the answer is saved, and the person's next message brings the question back."""
     async with running_bot(engine) as bot:
         fake = bot.fake
-        for text in ("/start", "agree", "2"):
+        for text in ("/start", "agree", "30"):
             await bot.send(fake.text(CHAT, text))
         fake.outage(2.5, 503, ("sendMessage", "editMessageText"))
         await bot.send(fake.text(CHAT, "2"), within=10)  # knee: saved, reply lost
         session = await bot.session(CHAT)
-        assert session is not None and session["state"] == "fever"
+        assert session is not None and session["state"] == "red_flags"
         await asyncio.sleep(max(0.0, fake.windows[-1].end - time.monotonic()))
         await bot.send(fake.text(CHAT, "hello?"))  # the person, waiting, writes again
-        assert question_of(fake.sent(CHAT)[-1]) == ("fever", session["turn"])
-        for text in ("2", "3"):
+        assert question_of(fake.sent(CHAT)[-1]) == ("red_flags", session["turn"])
+        for text in ("none", "3"):
             await bot.send(fake.text(CHAT, text))
         assert_e2_exactly(await bot.session(CHAT))
         record("faults:bot-api:longer-than-retries", runs=1, answers_lost=0, replies_lost=1)
@@ -153,7 +158,7 @@ async def test_outage_longer_than_the_retry_budget_keeps_the_answer(engine: Engi
 async def test_store_down_in_polling_mode_says_so_and_keeps_the_place(engine: Engine) -> None:
     async with running_bot(engine) as bot:
         fake, store = bot.fake, bot.store
-        for text in ("/start", "agree", "2"):
+        for text in ("/start", "agree", "30"):
             await bot.send(fake.text(CHAT, text))
         before = await bot.session(CHAT)
         store.down = True
@@ -163,7 +168,7 @@ async def test_store_down_in_polling_mode_says_so_and_keeps_the_place(engine: En
         assert len(notices) == 3
         store.down = False
         assert (await bot.session(CHAT)) == before  # nothing half-saved
-        for text in ("2", "2", "3"):  # as the notice asked: again
+        for text in ("2", "none", "3"):  # as the notice asked: again
             await bot.send(fake.text(CHAT, text))
         assert_e2_exactly(await bot.session(CHAT))
         assert duplicate_questions(fake, CHAT) == []
@@ -278,7 +283,7 @@ async def test_redis_killed_and_restarted_under_the_webhook(
     )
     async with running_bot(engine, webhook=True, store=store) as bot:
         fake = bot.fake
-        for text in ("/start", "agree", "2"):
+        for text in ("/start", "agree", "30"):
             assert await redeliver(bot, fake.text(CHAT, text)) == 1
         before = await bot.session(CHAT)
         private_redis.kill()
@@ -290,7 +295,7 @@ async def test_redis_killed_and_restarted_under_the_webhook(
         posts = await redeliver(bot, update)
         recovered = time.monotonic() - began
         assert (await bot.session(CHAT)) is not None
-        for text in ("2", "3"):
+        for text in ("none", "3"):
             await redeliver(bot, fake.text(CHAT, text))
         after = await bot.session(CHAT)
         assert before is not None and after is not None
@@ -312,10 +317,10 @@ async def test_redis_killed_and_restarted_under_the_webhook(
 async def test_webhook_outage_notice_does_not_lead_to_a_second_answer(engine: Engine) -> None:
     async with running_bot(engine, webhook=True) as bot:
         fake, store = bot.fake, bot.store
-        for text in ("/start", "agree", "2", "2"):
+        for text in ("/start", "agree", "30", "2"):
             assert await redeliver(bot, fake.text(CHAT, text)) == 1
         session = await bot.session(CHAT)
-        assert session is not None and session["state"] == "fever"
+        assert session is not None and session["state"] == "red_flags"
         store.down = True
         sent_before = len(fake.sent(CHAT))
         first = fake.text(CHAT, "no")  # no fever

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from hypothesis.stateful import (
 from bme_bot.adapters.console import run_json
 from bme_bot.app import build_engine
 from bme_bot.config import load_settings
-from bme_bot.core.callbacks import parse_payload, question_payload
+from bme_bot.core.callbacks import parse_payload, question_payload, toggle_payload
 from bme_bot.core.conditions import evaluate
 from bme_bot.core.events import (
     Answer,
@@ -60,12 +61,14 @@ from bme_bot.core.events import (
     ShowTopic,
     Start,
     Text,
+    Toggle,
     Topics,
     Why,
     parse_command,
 )
-from bme_bot.core.flow import urgency
+from bme_bot.core.flow import UNSURE, Question, urgency
 from bme_bot.core.regions import REGIONS
+from bme_bot.core.replies import CHECKLIST_DONE, CHECKLIST_NONE
 from bme_bot.core.session import Session
 from bme_bot.service import Service
 from bme_bot.storage.memory import MemoryStore
@@ -104,6 +107,8 @@ CONSOLE_PROFILE = settings(PROFILE, max_examples=2000 if LONG else 100)
 ENGINE = build_engine(load_settings({}))
 FLOW = ENGINE.flow
 MAX_SESSION_BYTES = 2048
+TOTALS: Counter[str] = Counter()
+"""What the fuzzer did, over all sequences (answers taken, checklists, detours, ...)."""
 ALL_OUTCOMES: set[str] = set()
 """Every outcome any sequence reached (with its safety invariants checked there)."""
 
@@ -173,6 +178,12 @@ FORGED = st.one_of(
         st.sampled_from(["agree", "yes", "no", "topic:myths", "region:UK", "why", "", "x" * 50]),
     ),
     st.builds(
+        lambda q, t, f: f"t|{q}|{t}|{f}",
+        st.sampled_from([*FLOW.questions, "", "!fever", "consent"]),
+        st.one_of(st.integers(-5, 10**12).map(str), st.sampled_from(["", "²", "1.0", "+1"])),
+        st.sampled_from([*FLOW.asker, "", "done", "none", "x" * 50]),
+    ),
+    st.builds(
         lambda o: f"m|{o}",
         st.sampled_from(
             [
@@ -193,25 +204,147 @@ FORGED = st.one_of(
 )
 
 
+Step = str | tuple[tuple[str, str], ...]
+"""One answer on a path: an option id, or a checklist's marks as (fact, "yes" or "unsure")
+pairs (empty: none of these)."""
+
+MENTIONS: tuple[tuple[str, str], ...] = tuple(
+    [(i.fact, p) for q in FLOW.questions.values() for i in q.items for p in i.mentions]
+    + [(q.fact, p) for q in FLOW.questions.values() for o in q.options for p in o.mentions]
+)
+"""(fact, phrase): red flags a person may type before they are asked."""
+
+
+def cycle_of(fact: str) -> list[str]:
+    """The marks a checklist item's toggle button steps through, in order."""
+    return ["", "yes", UNSURE] if fact in FLOW.unsure else ["", "yes"]
+
+
+def taps(fact: str, current: str, target: str) -> int:
+    """How many toggle taps turn an item's mark from `current` into `target`."""
+    cycle = cycle_of(fact)
+    return (cycle.index(target) - cycle.index(current)) % len(cycle)
+
+
+def submitted(fact: str, mark: str) -> str:
+    """The fact a checklist mark becomes on Done: blank is no, a doubtful tick on an item
+    without "not sure" is the careful yes."""
+    if not mark:
+        return "no"
+    return mark if mark in FLOW.facts[fact] else "yes"
+
+
+def mark_of(value: str) -> str:
+    """The mark that gives a checklist fact its value (the inverse of `submitted`)."""
+    return "" if value == "no" else value
+
+
+def expected_answers(
+    question: Question, facts: dict[str, str], marks: dict[str, str]
+) -> dict[str, str]:
+    """What a question's answer must record: its option, or every visible item's mark."""
+    return {i.fact: submitted(i.fact, marks.get(i.fact, "")) for i in question.visible_items(facts)}
+
+
+def typed_checklist(
+    question: Question, facts: dict[str, str], marks: dict[str, str], form: str
+) -> str:
+    """A checklist answer as a person types it: "1 3 2?", names, or "none"."""
+    parts = []
+    for index, item in enumerate(question.visible_items(facts), start=1):
+        mark = marks.get(item.fact, "")
+        if not mark:
+            continue
+        if form == "number":
+            name = str(index)
+        elif form == "synonym" and item.synonyms:
+            name = item.synonyms[index % len(item.synonyms)]
+        else:
+            name = item.label
+        parts.append(name + ("?" if mark == UNSURE else ""))
+    if not parts:
+        return "none"
+    return (" " if form == "number" else ", ").join(parts)
+
+
+def scale_text(question: Question, option_id: str) -> str | None:
+    """A number in the option's band, with its unit ("36 years"), for a question that reads
+    numbers as ages or durations (a bare number there is not an option number)."""
+    if question.scale is None:
+        return None
+    low = 0.0
+    for band, high in question.scale.bands:
+        if band == option_id:
+            value = int((low + high) // 2) if high != float("inf") else int(low) + 10
+            return f"{value} {question.scale.unit}"
+        low = high
+    return None
+
+
+def typed_option(question: Question, option_id: str) -> str:
+    """The surest typed form of an option: its number, or a number in its band."""
+    scaled = scale_text(question, option_id)
+    if scaled is not None:
+        return scaled
+    return str([o.id for o in question.options].index(option_id) + 1)
+
+
+def typed_step(question: Question, facts: dict[str, str], step: Step) -> str:
+    """One path step as typed text that the reader must always take."""
+    if isinstance(step, str):
+        return typed_option(question, step)
+    return typed_checklist(question, facts, dict(step), "number")
+
+
+def tap_events(session: Session, question: Question, marks: dict[str, str]) -> list[Event]:
+    """Taps that answer a checklist: toggles from the marks shown to `marks`, then Done (or
+    None of these when nothing is, or was, ticked)."""
+    events: list[Event] = []
+    for item in question.visible_items(session.facts):
+        target = marks.get(item.fact, "")
+        if target not in cycle_of(item.fact):
+            target = "yes"
+        for _ in range(taps(item.fact, session.pending.get(item.fact, ""), target)):
+            events.append(Toggle(item.fact, question.id, session.turn))
+    final = CHECKLIST_NONE if not marks and not session.pending else CHECKLIST_DONE
+    events.append(Answer(final, question.id, session.turn))
+    return events
+
+
 @functools.cache
-def paths_to_outcomes() -> dict[str, tuple[str, ...]]:
-    """One answer path to each outcome of the flow (a depth-first search, once, about 1 s)."""
-    paths: dict[str, tuple[str, ...]] = {}
+def paths_to_outcomes() -> dict[str, tuple[Step, ...]]:
+    """One answer path to each outcome of the flow (a depth-first search, once): every
+    option of a question; at a checklist, none of these and each item ticked alone."""
+    paths: dict[str, tuple[Step, ...]] = {}
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    stack: list[tuple[Session, tuple[str, ...]]] = [(ENGINE.new_session(), ())]
-    for _ in range(100_000):
+    stack: list[tuple[Session, tuple[Step, ...]]] = [(ENGINE.new_session(), ())]
+    for _ in range(200_000):
         if not stack or len(paths) == len(FLOW.outcomes):
             break
         session, path = stack.pop()
         if session.outcome:
             paths.setdefault(session.outcome, path)
             continue
-        for option in FLOW.questions[session.state].options:
-            moved, _ = ENGINE.step(session, Answer(option.id))
+        question = FLOW.questions[session.state]
+        steps: list[Step] = []
+        if question.is_checklist:
+            steps.append(())
+            steps += [((i.fact, "yes"),) for i in question.visible_items(session.facts)]
+        else:
+            steps += [o.id for o in question.options]
+        for step in steps:
+            moved = session
+            events = (
+                [Answer(step)]
+                if isinstance(step, str)
+                else tap_events(session, question, dict(step))
+            )
+            for event in events:
+                moved, _ = ENGINE.step(moved, event)
             key = (moved.state, tuple(sorted(moved.facts.items())))
             if key not in seen:
                 seen.add(key)
-                stack.append((moved, (*path, option.id)))
+                stack.append((moved, (*path, step)))
     assert set(paths) == set(FLOW.outcomes), sorted(set(FLOW.outcomes) - set(paths))
     return paths
 
@@ -220,14 +353,69 @@ def session_json(session: Session) -> str:
     return json.dumps(session.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
-def replay(session: Session) -> Session:
-    """The session reached by answering the history's questions, in order, from scratch."""
+def ended_by_detour(session: Session) -> bool:
+    """Whether the advice came straight from answering a red flag typed early."""
+    return session.done and bool(session.history) and session.history[-1].startswith("!")
+
+
+def replay(session: Session) -> tuple[Session, set[str]]:
+    """The session reached by answering the history's questions, in order, from scratch (a
+    checklist by toggles and Done, a red flag typed early by its detour while its answer is
+    still kept for later), and the facts those questions asked."""
     fresh = ENGINE.new_session(session.region)
-    for question_id in session.history:
-        assert fresh.state == question_id, (fresh.state, session.history)
-        fact = FLOW.questions[question_id].fact
-        fresh, _ = ENGINE.step(fresh, Answer(session.facts[fact]))
-    return fresh
+    asked: set[str] = set()
+    history = session.history
+    while len(fresh.history) < len(history):
+        assert fresh.history == history[: len(fresh.history)], (fresh.history, history)
+        entry = history[len(fresh.history)]
+        if entry.startswith("!"):
+            fact, _, state = entry[1:].partition("@")
+            assert fresh.state == state, (fresh.state, history)
+            value = session.early.get(fact)
+            later = history[len(fresh.history) + 1 :]
+            if value is None and ended_by_detour(session):
+                # The advice came straight from a red flag typed early: it read every early
+                # answer that no question had taken yet.
+                taken = {f for q in later if q in FLOW.questions for f in FLOW.questions[q].facts}
+                value = None if fact in taken else session.facts.get(fact)
+            if value is None:
+                # Used since (its question took it, the person may have changed it there),
+                # or undone by /back: the history's own answers say the rest.
+                fresh = fresh.evolve(history=(*fresh.history, entry))
+                continue
+            fresh, _ = ENGINE.step(fresh.evolve(detour=fact, turn=fresh.turn + 1), Answer(value))
+            continue
+        assert fresh.state == entry, (fresh.state, history)
+        question = FLOW.questions[entry]
+        if question.is_checklist:
+            visible = question.visible_items(fresh.facts)
+            asked |= {i.fact for i in visible}
+            marks = {i.fact: mark_of(session.facts[i.fact]) for i in visible}
+            for event in tap_events(fresh, question, {f: m for f, m in marks.items() if m}):
+                fresh, _ = ENGINE.step(fresh, event)
+        else:
+            fresh, _ = ENGINE.step(fresh, Answer(session.facts[question.fact]))
+    for entry in history:
+        if not entry.startswith("!") and not FLOW.questions[entry].is_checklist:
+            asked.add(FLOW.questions[entry].fact)
+    return fresh, asked
+
+
+def erases_an_earlier_answer(session: Session) -> bool:
+    """Whether /back now would undo a checklist that shares a fact with an earlier question
+    (high_risk and background both ask immunosuppressed, sickle_cell and diabetes): the
+    engine then erases the earlier question's answers too. A known bug, held by
+    `test_back_over_a_checklist_keeps_an_earlier_checklists_answers`; the model steps
+    around it so that the fuzzer keeps looking for others."""
+    if session.detour is not None or not session.history:
+        return False
+    last = FLOW.questions.get(session.history[-1])
+    if last is None or not last.is_checklist:
+        return False
+    earlier = {
+        f for q in session.history[:-1] if q in FLOW.questions for f in FLOW.questions[q].facts
+    }
+    return bool(earlier & set(last.facts) & set(session.facts))
 
 
 def check_session(session: Session) -> None:
@@ -236,18 +424,35 @@ def check_session(session: Session) -> None:
     assert len(text.encode()) < MAX_SESSION_BYTES, len(text.encode())
     assert Session.from_dict(json.loads(text)) == session
     assert session.state in FLOW.questions or session.state in FLOW.outcomes
-    asked = [FLOW.questions[q].fact for q in session.history]
-    assert len(asked) == len(set(asked)), session.history
-    assert set(session.facts) == set(asked), (session.facts, session.history)
-    for fact, value in session.facts.items():
+    questions = [q for q in session.history if not q.startswith("!")]
+    assert len(questions) == len(set(questions)), session.history
+    singles = [FLOW.questions[q].fact for q in questions if not FLOW.questions[q].is_checklist]
+    assert len(singles) == len(set(singles)), session.history
+    for fact, value in (*session.facts.items(), *session.early.items()):
         assert value in FLOW.facts[fact], (fact, value)
-    again = replay(session)
-    assert (again.state, again.facts, again.outcome, again.route) == (
+    assert not set(session.early) & set(session.facts), (session.early, session.facts)
+    again, asked = replay(session)
+    if ended_by_detour(session):
+        early = {e[1:].partition("@")[0] for e in session.history if e.startswith("!")}
+        asked |= early & set(session.facts)
+    assert set(session.facts) == asked, (session.facts, session.history)
+    assert (again.state, again.facts, again.outcome, again.route, again.early) == (
         session.state,
         session.facts,
         session.outcome,
         session.route,
-    )
+        session.early,
+    ), (again, session)
+    current = FLOW.questions.get(session.state)
+    if current is not None and current.is_checklist and not session.done:
+        shown = {i.fact for i in current.visible_items(session.facts)}
+        assert set(session.pending) <= shown, (session.pending, shown)
+        assert all(m in ("yes", UNSURE) for m in session.pending.values()), session.pending
+    else:
+        assert not session.pending, session.pending
+    if session.detour is not None:
+        assert not session.done and session.detour in FLOW.asker
+        assert session.detour not in session.facts and session.detour not in session.early
     if session.state in FLOW.outcomes:
         assert session.outcome == session.state
         check_safety(session)
@@ -270,8 +475,9 @@ class ChatModel:
     def __init__(self) -> None:
         self.session: Session | None = None
         self.region: str | None = None
-        self.shown: list[tuple[str, int, tuple[str, ...]]] = []
-        """Question replies shown to this chat: (question, turn, option ids), for stale taps."""
+        self.shown: list[tuple[str, int, tuple[str, ...], tuple[str, ...]]] = []
+        """Question replies shown to this chat: (question, turn, option ids, checklist item
+        facts), for stale taps and stale toggles."""
 
 
 class ServiceMachine(RuleBasedStateMachine):
@@ -291,6 +497,7 @@ class ServiceMachine(RuleBasedStateMachine):
         self.canary_ids = itertools.count(1)
         self.steps = 0
         self.outcomes: set[str] = set()
+        self.counts: Counter[str] = Counter()
 
     def make_store(self) -> Any:
         return MemoryStore()
@@ -305,7 +512,9 @@ class ServiceMachine(RuleBasedStateMachine):
             sequences=1,
             inputs=self.steps,
             outcomes_reached=len(self.outcomes),
+            **self.counts,
         )
+        TOTALS.update(self.counts)
 
     # --- driving ----------------------------------------------------------------------
 
@@ -369,12 +578,25 @@ class ServiceMachine(RuleBasedStateMachine):
             if all(r.kind in ("reask", "stale") for r in replies):
                 assert session == previous, (event, replies[0].kind)
             assert session.turn >= previous.turn
+        open_id = f"!{session.detour}" if session.detour else session.state
         for reply in replies:
             if reply.kind in ("question", "reask") and reply.question is not None:
-                assert reply.question == session.state and reply.turn == session.turn
-                model.shown.append((reply.question, reply.turn, tuple(o.id for o in reply.options)))
+                assert reply.question == open_id and reply.turn == session.turn
+                model.shown.append(
+                    (
+                        reply.question,
+                        reply.turn,
+                        tuple(o.id for o in reply.options),
+                        tuple(i.fact for i in reply.checklist),
+                    )
+                )
         model.session = session
         model.region = session.region
+        self.counts["detours"] += (
+            session.detour is not None and previous is not None and (previous.detour is None)
+        )
+        self.counts["stale"] += any(r.kind == "stale" for r in replies)
+        self.counts["toggles"] += isinstance(event, Toggle) and replies[-1].kind == "question"
         return replies
 
     # --- rules ------------------------------------------------------------------------
@@ -392,21 +614,41 @@ class ServiceMachine(RuleBasedStateMachine):
         assert self.chats[chat].session is not None
         assert self.chats[chat].session.state == FLOW.start  # type: ignore[union-attr]
 
-    @rule(
-        chat=st.sampled_from(CHATS),
-        pick=st.integers(0, 10),
-        how=st.sampled_from(["button", "bare", "number", "label", "synonym", "id", "payload"]),
-    )
-    def answer(self, chat: str, pick: int, how: str) -> None:
-        """Answer the current question the way a person could."""
-        session = self.chats[chat].session
-        if session is None or session.state not in FLOW.questions:
-            self.send(chat, Start())
+    # --- answering ----------------------------------------------------------------------
+
+    def expect_taken(
+        self,
+        chat: str,
+        before: Session,
+        question_id: str,
+        expected: dict[str, str],
+        must: bool,
+        event: Event,
+        replies: list[Any],
+    ) -> None:
+        """The answer was recorded as meant; or, for typed words the reader could not settle
+        (it never guesses), asked again with nothing changed or a red flag asked first."""
+        after = self.chats[chat].session
+        assert after is not None
+        kinds = [r.kind for r in replies]
+        added = after.history[len(before.history) :]
+        assert after.history[: len(before.history)] == before.history, (event, kinds)
+        if question_id in added:
+            got = {f: after.facts.get(f) for f in expected}
+            assert got == expected, ("misread", event, got, expected)
+            self.counts["checklists_answered" if len(expected) > 1 else "answers_taken"] += 1
             return
-        question = FLOW.questions[session.state]
+        assert not must, ("not taken", event, kinds)
+        self.counts["typed_asked_again"] += 1
+        assert after.facts == before.facts and after.history == before.history, (event, kinds)
+
+    def answer_single(
+        self, chat: str, session: Session, question: Question, pick: int, how: str
+    ) -> None:
         index = pick % len(question.options)
         option = question.options[index]
         event: Event
+        must = how in ("button", "payload", "bare", "scaled")
         if how == "button":
             event = Answer(option.id, question=question.id, turn=session.turn)
         elif how == "payload":
@@ -416,7 +658,11 @@ class ServiceMachine(RuleBasedStateMachine):
         elif how == "bare":
             event = Answer(option.id)
         elif how == "number":
+            # An option number is always taken, except where numbers are ages or durations.
             event = Text(f" {index + 1} ")
+            must = question.scale is None
+        elif how == "scaled":
+            event = Text(typed_option(question, option.id))
         elif how == "label":
             event = Text(option.label.upper())
         elif how == "synonym" and option.synonyms:
@@ -424,13 +670,114 @@ class ServiceMachine(RuleBasedStateMachine):
         else:
             event = Text(option.id)
         replies = self.send(chat, event)
+        self.expect_taken(
+            chat, session, question.id, {question.fact: option.id}, must, event, replies
+        )
+
+    def answer_checklist(
+        self, chat: str, session: Session, question: Question, picked: list[str], how: str
+    ) -> None:
+        visible = question.visible_items(session.facts)
+        marks = {i.fact: m for i, m in zip(visible, picked, strict=False) if m}
+        expected = expected_answers(question, session.facts, marks)
+        if how in ("button", "payload", "bare"):
+            events = tap_events(session, question, marks)
+            if how == "payload":
+                events = [self.through_payload(e) for e in events]
+            elif how == "bare":
+                events = [
+                    Toggle(e.fact) if isinstance(e, Toggle) else Answer(e.option_id)  # type: ignore[union-attr]
+                    for e in events
+                ]
+            for event in events[:-1]:
+                replies = self.send(chat, event)
+                assert [r.kind for r in replies] == ["question"], (event, replies)
+            ticked = self.chats[chat].session
+            assert ticked is not None
+            wanted = {f: m if m in cycle_of(f) else "yes" for f, m in marks.items()}
+            assert ticked.pending == wanted, (ticked.pending, wanted)
+            replies = self.send(chat, events[-1])
+            self.expect_taken(chat, session, question.id, expected, True, events[-1], replies)
+            return
+        form = how if how in ("number", "label", "synonym") else "number"
+        text = typed_checklist(question, session.facts, marks, form)
+        if how == "none" and not marks:
+            text = ("none", "no", "None of these", "no to all")[len(picked) % 4]
+        event = Text(text)
+        replies = self.send(chat, event)
+        # Numbers and "none" are always taken; names may be asked again.
+        must = form == "number" and (text in ("none", "no") or text[0].isdigit())
+        self.expect_taken(chat, session, question.id, expected, must, event, replies)
+
+    def through_payload(self, event: Event) -> Event:
+        """A tap as Telegram sends it back: the button's payload, parsed."""
+        if isinstance(event, Toggle):
+            assert event.question is not None and event.turn is not None
+            data = toggle_payload(event.question, event.turn, event.fact)
+        else:
+            assert isinstance(event, Answer) and event.question and event.turn is not None
+            data = question_payload(event.question, event.turn, event.option_id)
+        parsed = parse_payload(data)
+        assert parsed == event, (data, parsed)
+        return parsed
+
+    def answer_detour(self, chat: str, session: Session, pick: int, how: str) -> None:
+        """Answer a red flag asked out of order: kept for later, or the emergency at once."""
+        fact = session.detour or ""
+        values = FLOW.values(fact)
+        index = pick % len(values)
+        value = values[index]
+        open_id = f"!{fact}"
+        event: Event
+        if how in ("button", "payload"):
+            event = Answer(value, open_id, session.turn)
+            if how == "payload":
+                event = self.through_payload(event)
+        elif how == "bare":
+            event = Answer(value)
+        elif how == "number":
+            event = Text(str(index + 1))
+        else:
+            event = Text(value)
+        replies = self.send(chat, event)
         after = self.chats[chat].session
         assert after is not None
-        assert after.history[-1] == question.id and after.facts[question.fact] == option.id, (
-            how,
-            event,
-            [r.kind for r in replies],
-        )
+        if how not in ("button", "payload", "bare", "number") and after.detour == fact:
+            assert after == session, (event, [r.kind for r in replies])  # asked again
+            return
+        assert after.detour is None and after.history == (
+            *session.history,
+            f"!{fact}@{session.state}",
+        ), (event, after)
+        if after.done:
+            outcome = FLOW.outcomes[after.outcome or ""]
+            assert outcome.disposition == "emergency" and after.facts[fact] == value
+        else:
+            assert after.early[fact] == value and after.state == session.state
+
+    @rule(
+        chat=st.sampled_from(CHATS),
+        pick=st.integers(0, 10),
+        picked=st.lists(st.sampled_from(["", "", "yes", UNSURE]), max_size=12),
+        how=st.sampled_from(
+            ["button", "bare", "number", "scaled", "label", "synonym", "id", "payload", "none"]
+        ),
+    )
+    def answer(self, chat: str, pick: int, picked: list[str], how: str) -> None:
+        """Answer what is open now the way a person could: buttons (a checklist's toggles
+        and Done), or typed numbers, labels, synonyms, ids or "none"."""
+        session = self.chats[chat].session
+        if session is None or session.state not in FLOW.questions:
+            self.send(chat, Start())
+            return
+        if session.detour is not None:
+            self.answer_detour(chat, session, pick, how)
+            return
+        question = FLOW.questions[session.state]
+        if question.is_checklist:
+            self.answer_checklist(chat, session, question, picked, how)
+        else:
+            self.answer_single(chat, session, question, pick, how)
 
     @rule(
         chat=st.sampled_from(CHATS),
@@ -438,22 +785,40 @@ class ServiceMachine(RuleBasedStateMachine):
         typed=st.booleans(),
     )
     def answer_run(self, chat: str, picks: list[int], typed: bool) -> None:
-        """Answer question after question (buttons or numbers), usually up to an outcome."""
+        """Answer question after question (buttons, or typed numbers: option numbers, a
+        checklist's item numbers, an age or a duration), usually up to an outcome."""
         for pick in picks:
             session = self.chats[chat].session
             if session is None or session.state not in FLOW.questions:
                 return
+            if session.detour is not None:
+                self.answer_detour(chat, session, pick, "number" if typed else "button")
+                continue
             question = FLOW.questions[session.state]
-            index = pick % len(question.options)
-            option = question.options[index]
-            event: Event = (
-                Text(str(index + 1))
-                if typed
-                else Answer(option.id, question=question.id, turn=session.turn)
-            )
-            self.send(chat, event)
-            after = self.chats[chat].session
-            assert after is not None and after.facts.get(question.fact) == option.id
+            step: Step
+            if question.is_checklist:
+                visible = question.visible_items(session.facts)
+                step = tuple(
+                    (item.fact, UNSURE if (pick + n) % 3 == 0 else "yes")
+                    for n, item in enumerate(visible)
+                    if (pick >> n) & 1
+                )
+                expected = expected_answers(question, session.facts, dict(step))
+            else:
+                step = question.options[pick % len(question.options)].id
+                expected = {question.fact: step}
+            events: list[Event]
+            if not typed:
+                events = (
+                    [Answer(step, question.id, session.turn)]
+                    if isinstance(step, str)
+                    else tap_events(session, question, dict(step))
+                )
+            else:
+                events = [Text(typed_step(question, session.facts, step))]
+            for event in events:
+                replies = self.send(chat, event)
+            self.expect_taken(chat, session, question.id, expected, True, events[-1], replies)
 
     @rule(
         chat=st.sampled_from(CHATS),
@@ -464,25 +829,54 @@ class ServiceMachine(RuleBasedStateMachine):
         """Start again and tap along a path to one outcome, stopping anywhere on the way: the
         other rules then act on deep states, and every outcome's invariants get checked."""
         self.send(chat, Start())
-        for option_id in paths_to_outcomes()[goal][:stop_at]:
+        for step in paths_to_outcomes()[goal][:stop_at]:
             session = self.chats[chat].session
             assert session is not None and session.state in FLOW.questions
-            self.send(chat, Answer(option_id, question=session.state, turn=session.turn))
+            question = FLOW.questions[session.state]
+            events = (
+                [Answer(step, question.id, session.turn)]
+                if isinstance(step, str)
+                else tap_events(session, question, dict(step))
+            )
+            for event in events:
+                self.send(chat, event)
         session = self.chats[chat].session
         if stop_at >= len(paths_to_outcomes()[goal]):
             assert session is not None and session.outcome == goal
 
+    @rule(
+        chat=st.sampled_from(CHATS),
+        pick=st.integers(0, 10_000),
+        prefix=st.sampled_from(["", "also ", "and my ", "I think "]),
+    )
+    def mention(self, chat: str, pick: int, prefix: str) -> None:
+        """Type a red flag before it is asked: it is asked next, before anything else."""
+        before = self.chats[chat].session
+        fact, phrase = MENTIONS[pick % len(MENTIONS)]
+        self.send(chat, Text(prefix + phrase))
+        after = self.chats[chat].session
+        if before is None or before.done or before.detour is not None:
+            return
+        here = FLOW.questions[before.state].facts
+        if fact in before.facts or fact in before.early or fact in here:
+            return
+        if after is not None and after.history == before.history:
+            assert after.detour is not None, (phrase, before.state)
+
     @precondition(lambda self: any(m.shown for m in self.chats.values()))
-    @rule(chat=st.sampled_from(CHATS), pick=st.integers(0, 1000), option=st.integers(0, 10))
+    @rule(chat=st.sampled_from(CHATS), pick=st.integers(0, 1000), option=st.integers(0, 30))
     def stale_tap(self, chat: str, pick: int, option: int) -> None:
-        """Tap a button from an earlier message: 'moved on' and nothing changes."""
+        """Tap a button or tick an item on an earlier message: 'moved on', nothing changes."""
         model = self.chats[chat]
         if not model.shown:
             return
-        question, turn, options = model.shown[pick % len(model.shown)]
+        question, turn, options, items = model.shown[pick % len(model.shown)]
+        taps_: list[Event] = [Answer(o, question, turn) for o in options]
+        taps_ += [Toggle(f, question, turn) for f in items]
         before = model.session
-        replies = self.send(chat, Answer(options[option % len(options)], question, turn))
-        current = before is not None and (question, turn) == (before.state, before.turn)
+        replies = self.send(chat, taps_[option % len(taps_)])
+        open_id = (f"!{before.detour}" if before.detour else before.state) if before else None
+        current = before is not None and (question, turn) == (open_id, before.turn)
         if not current:
             assert [r.kind for r in replies] == ["stale"]
             assert model.session == before
@@ -517,11 +911,19 @@ class ServiceMachine(RuleBasedStateMachine):
     @rule(chat=st.sampled_from(CHATS), typed=st.booleans())
     def back(self, chat: str, typed: bool) -> None:
         before = self.chats[chat].session
+        if before is not None and erases_an_earlier_answer(before):
+            return  # a known engine bug, kept red by its own test (see below)
         self.send(chat, Text("/back") if typed else Back())
         after = self.chats[chat].session
-        if before is not None and before.history and ENGINE.is_current(before):
-            assert after is not None and after.history == before.history[:-1]
-            assert after.state == before.history[-1] and after.outcome is None
+        if before is None or not ENGINE.is_current(before):
+            return
+        assert after is not None and not after.pending and after.detour is None
+        if before.detour is not None:  # a red flag asked out of order: back to the question
+            assert (after.state, after.history) == (before.state, before.history)
+        elif before.history:
+            last = before.history[-1]
+            assert after.history == before.history[:-1] and after.outcome is None
+            assert after.state == (last[1:].partition("@")[2] if last.startswith("!") else last)
 
     @rule(chat=st.sampled_from(CHATS), typed=st.booleans())
     def restart(self, chat: str, typed: bool) -> None:
@@ -631,6 +1033,7 @@ def test_fuzz_service_memory() -> None:
         "fuzz:memory",
         seconds=round(time.monotonic() - started, 1),
         distinct_outcomes=sorted(ALL_OUTCOMES),
+        **TOTALS,
     )
 
 
@@ -665,11 +1068,23 @@ def test_parse_payload_reads_back_every_payload_the_flow_can_make() -> None:
     """Not random: every button of every question, at small and at huge turns."""
     count = 0
     for question in FLOW.questions.values():
-        for option in question.options:
-            for turn in (0, 1, 9_999_999):
-                data = question_payload(question.id, turn, option.id)
-                assert parse_payload(data) == Answer(option.id, question.id, turn)
+        answers = [o.id for o in question.options]
+        if question.is_checklist:
+            answers += [CHECKLIST_DONE, CHECKLIST_NONE]
+        for turn in (0, 1, 9_999_999):
+            for option_id in answers:
+                data = question_payload(question.id, turn, option_id)
+                assert parse_payload(data) == Answer(option_id, question.id, turn)
                 count += 1
+            for item in question.items:
+                data = toggle_payload(question.id, turn, item.fact)
+                assert parse_payload(data) == Toggle(item.fact, question.id, turn)
+                count += 1
+            for fact in question.facts if question.items else ():
+                for value in FLOW.values(fact):  # the same item asked out of order
+                    data = question_payload(f"!{fact}", turn, value)
+                    assert parse_payload(data) == Answer(value, f"!{fact}", turn)
+                    count += 1
     record("fuzz:payloads", round_trips=count)
 
 
@@ -698,6 +1113,32 @@ def test_a_session_from_an_edited_flow_restarts_instead_of_crashing() -> None:
     assert all("updated" in t for t in texts), texts
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: /back over a checklist erases every fact the checklist can ask, "
+    "also those an earlier checklist answered",
+)
+def test_back_over_a_checklist_keeps_an_earlier_checklists_answers() -> None:
+    """Found by the fuzzer: a child's hip, a fever, walking normally, none of the higher-risk
+    items, an injury with a crack, none of the background items (U1); /back must reopen the
+    background checklist and keep the higher-risk answers, which its history still lists."""
+    session = ENGINE.new_session()
+    path: tuple[Step, ...] = ("agree", "child", "hip", (("fever", "yes"),), "normal", ())
+    for step in (*path, "sudden_injury", "crack", ()):
+        question = FLOW.questions[session.state]
+        events = (
+            [Answer(step, question.id, session.turn)]
+            if isinstance(step, str)
+            else tap_events(session, question, dict(step))
+        )
+        for event in events:
+            session, _ = ENGINE.step(session, event)
+    assert session.outcome == "U1" and "high_risk" in session.history
+    back, _ = ENGINE.step(session, Back())
+    assert back.state == "background" and "high_risk" in back.history
+    assert {"immunosuppressed", "sickle_cell"} <= set(back.facts), back.facts
+
+
 NON_ASCII_TURNS = (
     "q|consent|²|agree",
     "q|consent|¹²|agree",
@@ -716,8 +1157,9 @@ def test_parse_payload_rejects_non_ascii_turns() -> None:
 @example(data="q|consent|²|agree")
 @given(data=FORGED)
 def test_fuzz_parse_payload_never_raises(data: str) -> None:
-    """Forged callback data is None or an Answer with an ASCII turn: never an exception."""
+    """Forged callback data is None, or an Answer or Toggle with an ASCII turn: never an
+    exception."""
     parsed = parse_payload(data)
-    assert parsed is None or isinstance(parsed, Answer)
+    assert parsed is None or isinstance(parsed, Answer | Toggle)
     if parsed is not None and parsed.turn is not None:
-        assert re.fullmatch(r"q\|[^|]+\|[0-9]+\|[^|]+", data), data
+        assert re.fullmatch(r"[qt]\|[^|]+\|[0-9]+\|[^|]+", data), data

@@ -48,13 +48,18 @@ async def full_conversation(bot: Bot, chat: int) -> None:
     await bot.send(fake.text(chat, TYPED[0]))
     message_id, call = last_question(fake, chat)
     await bot.send(fake.tap(chat, message_id, button(call, "agree")))
-    await bot.send(fake.text(chat, "2"))
+    await bot.send(fake.text(chat, "30"))
     await bot.send(fake.text(chat, "/back"))
     await bot.send(fake.text(chat, "18 to 54"))
-    for text in ("knee", "no", "normally", "no", "gradually", "no", "no", "no", "no"):
+    await bot.send(fake.text(chat, "knee"))
+    checklist_id, checklist = last_question(fake, chat)  # the warning signs
+    for _ in range(3):  # ticked, not sure, blank again: each tap edits the message
+        await bot.send(fake.tap(chat, checklist_id, button(checklist, "fever")))
+    await bot.send(fake.tap(chat, checklist_id, button(checklist, "none")))
+    for text in ("normally", "gradually", "none", "better", "1"):
         await bot.send(fake.text(chat, text))
-    for text in ("no", "no", "better", "1"):
-        await bot.send(fake.text(chat, text))
+    advice = await bot.session(chat)
+    assert advice is not None and advice.get("outcome"), advice  # the whole way, to the advice
     for text in ("/why", "/topics", "/region UK", "/privacy", "/help"):
         await bot.send(fake.text(chat, text))
     await bot.send(fake.tap(chat, message_id, f"q|consent|1|{TYPED[4]}"))  # stale and foreign
@@ -85,7 +90,7 @@ async def error_paths(bot: Bot) -> None:
     fake.fail("sendMessage", 403, description="Forbidden: bot was blocked by the user")
     await bot.send(fake.text(BLOCKED, "/start"))
     fake.fail("editMessageText", 400, description="Bad Request: message can't be edited")
-    await bot.send(fake.text(OTHER, "2"))
+    await bot.send(fake.text(OTHER, "30"))  # an answer: the question's buttons are edited away
     # A bug: an exception whose message carries what the person typed.
     store.explode = f"cannot parse {TYPED[6]}"
     await bot.send(fake.text(OTHER, TYPED[6]))

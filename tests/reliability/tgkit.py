@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import html.parser
 import io
 import json
@@ -29,6 +30,7 @@ from bme_bot.adapters.telegram.runtime import TelegramRuntime
 from bme_bot.adapters.telegram.settings import TelegramSettings
 from bme_bot.config import Secret
 from bme_bot.core.engine import Engine
+from bme_bot.core.flow import Outcome
 from bme_bot.logs import setup_logging, teardown_logging
 from bme_bot.service import Service
 from bme_bot.storage.base import Stored, StoreError
@@ -285,10 +287,12 @@ async def running_bot(
 
 
 def question_of(call: Call) -> tuple[str, int] | None:
-    """(question, turn) a message's buttons are bound to, or None for other messages."""
+    """(question, turn) a message's buttons are bound to, or None for other messages: answer
+    buttons `q|QID|TURN|OPTION` (a checklist's Done and None of these too) and a checklist's
+    toggles `t|QID|TURN|FACT`."""
     for _, data in call.buttons:
         parts = data.split("|")
-        if len(parts) == 4 and parts[0] == "q":
+        if len(parts) == 4 and parts[0] in ("q", "t"):
             return parts[1], int(parts[2])
     return None
 
@@ -313,12 +317,19 @@ def last_question(fake: FakeBotApi, chat_id: int) -> tuple[int, Call]:
 REASK = "Sorry, I didn't catch that"
 
 
+def advice_messages(fake: FakeBotApi, chat_id: int, outcome: Outcome) -> list[Call]:
+    """Messages to a chat that give an outcome's advice (they carry its reason)."""
+    reason = html.escape(outcome.reason, quote=False)
+    return [c for c in fake.sent(chat_id) if reason in c.text]
+
+
 def duplicate_questions(fake: FakeBotApi, chat_id: int) -> list[tuple[str, int]]:
     """Question messages (question, turn) sent more than once to a chat (re-asks, which
-    repeat the question on purpose, aside)."""
+    repeat the question on purpose, aside; a question message opens with its progress line,
+    so a re-ask is told by its words, not by how it starts)."""
     counts = Counter(
         q
-        for q in (question_of(c) for c in fake.sent(chat_id) if not c.text.startswith(REASK))
+        for q in (question_of(c) for c in fake.sent(chat_id) if REASK not in c.text)
         if q is not None
     )
     return [q for q, n in counts.items() if n > 1]
