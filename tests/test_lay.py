@@ -381,3 +381,22 @@ FLAGS = ("can't put weight", "can't walk", "foot is cold", "cold foot", "numb", 
 )
 def test_mentions(text: str, said: bool) -> None:
     assert mentions(text, FLAGS) is said
+
+
+@pytest.mark.parametrize("text", ["1e9", "{0}", "id=1", "&#x3C;", "1000", "400 years"])
+def test_implausible_or_garbled_numbers_are_asked_again(text: str) -> None:
+    """Found by the reliability fuzzer: digits inside other text were read as an age."""
+    ages = NumberScale("years", (("child", 18.0), ("adult", 55.0), ("older_adult", math.inf)))
+    choices = [
+        Choice("child", "Under 18"),
+        Choice("adult", "18 to 54"),
+        Choice("older_adult", "55 or older"),
+    ]
+    assert isinstance(read_answer(text, choices, scale=ages), Unclear)
+
+
+@pytest.mark.parametrize("text", ["hello n", "x y z", "%s %d %n", "yyy n"])
+def test_one_letter_answers_count_only_as_the_whole_text(text: str) -> None:
+    choices = [Choice("agree", "Start", ("y",)), Choice("decline", "No thanks", ("n",))]
+    assert isinstance(read_answer(text, choices), Unclear)
+    assert read_answer("n", choices) == Understood("decline")

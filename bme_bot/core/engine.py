@@ -435,9 +435,12 @@ class Engine:
             )
             return back, [self.words.question_reply(back)]
         question = self.flow.questions[last]
+        kept, given_early = self._set_before_last(session)
+        undone = {k: v for k, v in session.facts.items() if k not in kept}
         back = session.evolve(
             state=question.id,
-            facts={k: v for k, v in session.facts.items() if k not in question.facts},
+            facts={k: v for k, v in session.facts.items() if k in kept},
+            early={**session.early, **{k: v for k, v in undone.items() if k in given_early}},
             history=session.history[:-1],
             turn=session.turn + 1,
             outcome=None,
@@ -445,6 +448,27 @@ class Engine:
             pending={},
         )
         return back, [self.words.question_reply(back)]
+
+    def _set_before_last(self, session: Session) -> tuple[set[str], set[str]]:
+        """(the facts answered before the last history entry, the facts typed early by then),
+        found by replaying the history: a checklist set exactly the items it showed then,
+        which depends only on the answers before it, so /back over one checklist never
+        erases another's answers, and an answer given early goes back to waiting."""
+        known: dict[str, str] = {}
+        early: set[str] = set()
+        for entry in session.history[:-1]:
+            detour = self._detour_entry(entry)
+            if detour is not None:
+                early.add(detour[0])
+                continue
+            question = self.flow.questions[entry]
+            asked = (
+                tuple(i.fact for i in question.visible_items(known))
+                if question.is_checklist
+                else (question.fact,)
+            )
+            known.update({f: session.facts[f] for f in asked if f in session.facts})
+        return set(known), early - set(known)
 
     def _on_topic(self, session: Session, topic_id: str) -> tuple[Session, list[Reply]]:
         if topic_id not in self.words.topic_ids(session):

@@ -89,7 +89,11 @@ class Reader:
         ids = [(c.id, c.id) for c in self.choices]  # machine ids count only as the whole text
         if self.yes_no:
             pairs += [(p, "yes") for p in YES] + [(p, "no") for p in NO]
-        self.phrases = Phrases(pairs, and_breaks=True)
+        # A one-letter word ("y", "n") is an answer only as the whole text: inside other text
+        # it is far more often something else ("%n", "x y z").
+        self.phrases = Phrases(
+            [(p, v) for p, v in pairs if len(_key(fold(p))) > 1], and_breaks=True
+        )
         self.whole: dict[str, set[str]] = {}
         for phrase, value in [*pairs, *ids]:
             tokens = fold(phrase)
@@ -107,7 +111,7 @@ class Reader:
         plain = [t for t in tokens if t not in (BREAK, "?")]
         if not plain:
             return Unclear(())
-        numbered = self._option_number(plain)
+        numbered = self._option_number(plain, text)
         if numbered is not None:
             return numbered
         matches = self.phrases.find(tokens)
@@ -131,7 +135,10 @@ class Reader:
                 return self._unclear(votes)
         else:
             if self.scale is not None:
-                positive |= set(self._bands(lay_numbers.spans(plain, self.scale.unit)))
+                found = lay_numbers.spans(plain, self.scale.unit)
+                if found and not _plausible(text, found, self.scale.unit):
+                    return Unclear((), "Please type the number again, like 45 or 3 weeks.")
+                positive |= set(self._bands(found))
             if positive & negated or len(positive) > 1:
                 return self._unclear(positive | negated)
             if positive:
@@ -141,7 +148,7 @@ class Reader:
                 return self._unclear(rest if len(rest) > 1 else [c.id for c in self.choices])
         return self._partial(tokens)
 
-    def _option_number(self, plain: list[str]) -> Reading | None:
+    def _option_number(self, plain: list[str], text: str) -> Reading | None:
         """ "2", "option 2", "two": an option; at an age or duration also a value, so a number
         that is both (and means two different options) is asked again."""
         explicit = len(plain) > 1 and plain[0] in ("option", "number", "choice", "answer")
@@ -153,6 +160,8 @@ class Reader:
             option = self.choices[int(value) - 1].id
         if explicit or self.scale is None:
             return Understood(option) if option else Unclear(())
+        if not _plausible(text, [(value, value)], self.scale.unit):
+            return Unclear((), "Please type the number again, like 45 or 3 weeks.")
         bands = self._bands([(value, value)])
         if option is None or bands == [option]:
             return Understood(bands[0]) if bands else Unclear(())
@@ -199,6 +208,20 @@ class Reader:
         if len(picked) < 2:
             return Unclear(())
         return Unclear(tuple(c.id for c in picked), hint([c.label for c in picked]))
+
+
+_NUMBER_WORD: Final = re.compile(
+    r"[(~<>+]*\d+(?:[.,]\d+)?(?:[-\u2013]\d+(?:[.,]\d+)?)?[^\W\d_]*[)+.,!?;:]*"
+)
+"""A typed number as people write one: "45", "55+", "3-4", "72yo", "10days", "(6)"."""
+_LARGEST: Final = {"years": 120.0, "days": 100 * 365.0}
+
+
+def _plausible(text: str, found: Sequence[lay_numbers.Span], unit: str) -> bool:
+    """Numbers written as people write them, in a range a life can have: "1e9", "id=1",
+    "{0}" or an age of 1000 are asked again rather than read as an age or a duration."""
+    written = all(_NUMBER_WORD.fullmatch(w) for w in text.split() if any(c.isdigit() for c in w))
+    return written and all(low <= _LARGEST[unit] for low, _ in found)
 
 
 def _key(tokens: Sequence[str]) -> str:
