@@ -27,6 +27,7 @@ GARBAGE: dict[str, str] = {
     "rtl-arabic": "\u0646\u0639\u0645",
     "bidi-isolates": "\u2066\u2067\u2068\u2069",
     "zero-width-only": "\u200b\u200c\u200d\u2060\ufeff",
+    "zero-width-split": "y\u200be\u200bs",
     "emoji": "👍🏽🦵🏃‍♀️🇬🇧",
     "emoji-zwj-family": "👨‍👩‍👧‍👦",
     "combining-stack": "Z\u0351\u036b\u0343\u036a\u0302\u036b\u033d\u034f\u0334\u0319\u0324",
@@ -60,7 +61,6 @@ SIGNED_NUMBERS: dict[str, str] = {
 """Out of range too, but `normalise` drops the sign: '-1' is taken as option 1 (a bug)."""
 
 CONTAINS_AN_ANSWER: dict[str, str] = {
-    "zero-width-split": "y\u200be\u200bs",
     "json": '{"option": "agree", "turn": 1}',
     "payload-lookalike": "q|consent|1|agree",
 }
