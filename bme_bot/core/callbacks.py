@@ -12,16 +12,37 @@ menu answers and the adapters that tell a menu payload we could have sent from a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
-from bme_bot.core.events import Answer, Toggle
+from bme_bot.core.events import (
+    Answer,
+    Event,
+    Restart,
+    SetRegion,
+    ShowTopic,
+    Toggle,
+    Topics,
+    Why,
+)
 
 MOVED_ON: Final = "This question has moved on."
 """What a stale, forged or foreign button tap is answered with: nothing changes."""
-MENU_KINDS: Final = ("topic", "region")
+MENU_VALUED: Final[dict[str, Callable[[str], Event]]] = {"topic": ShowTopic, "region": SetRegion}
 """Menu options with a value: `topic:<content id>`, `region:<code>`."""
-MENU_WORDS: Final = ("why", "restart", "topics")
+MENU_SINGLE: Final[dict[str, Event]] = {"why": Why(), "restart": Restart(), "topics": Topics()}
 """Menu options that are a single word."""
+MENU_KINDS: Final = tuple(MENU_VALUED)
+MENU_WORDS: Final = tuple(MENU_SINGLE)
+
+
+def menu_event(option_id: str) -> Event | None:
+    """The event a menu button stands for (menus share the answer channel with questions)."""
+    kind, _, value = option_id.partition(":")
+    if kind in MENU_VALUED and value:
+        return MENU_VALUED[kind](value)
+    return MENU_SINGLE.get(option_id)
+
 
 MAX_CALLBACK_BYTES: Final = 64
 MAX_TURN_DIGITS: Final = 7

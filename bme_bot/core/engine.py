@@ -16,6 +16,7 @@ from typing import Any
 from transitions import Machine
 
 from bme_bot.core import lay
+from bme_bot.core.callbacks import menu_event
 from bme_bot.core.conditions import compile_condition, evaluate
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.events import (
@@ -238,9 +239,9 @@ class Engine:
     def _on_answer(
         self, session: Session, option_id: str, question: str | None, turn: int | None
     ) -> tuple[Session, list[Reply]]:
-        menu_event = _menu_event(option_id)
-        if menu_event is not None:
-            return self._dispatch(session, menu_event)
+        menu = menu_event(option_id)
+        if menu is not None:
+            return self._dispatch(session, menu)
         if question is not None and (question != open_id(session) or turn != session.turn):
             return session, [Reply("stale", "This question has moved on.")]
         if session.detour is not None:
@@ -502,19 +503,3 @@ def _predicate(when: Any) -> Callable[[Any], bool]:
 
 def _recorder(route_id: str) -> Callable[[Any], None]:
     return lambda event: event.model.trail.append(route_id)
-
-
-def _menu_event(option_id: str) -> Event | None:
-    """Menu buttons (topics, why, restart, region) share the answer channel with questions."""
-    kind, _, value = option_id.partition(":")
-    if kind == "topic" and value:
-        return ShowTopic(value)
-    if kind == "region" and value:
-        return SetRegion(value)
-    if option_id == "why":
-        return Why()
-    if option_id == "restart":
-        return Restart()
-    if option_id == "topics":
-        return Topics()
-    return None
