@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,21 +57,31 @@ def read(vocabulary: Vocabulary, fact: str, text: str) -> str:
     return reading.value if isinstance(reading, Understood) else "unclear"
 
 
-def test_phrase_set_is_read_without_a_single_misread() -> None:
-    vocabulary = load_vocabulary(VOCABULARY)
-    phrases: dict[str, Any] = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
-    answers = phrases["answers"]
+def measure(
+    answers: list[dict[str, Any]], reader: Callable[[str, str], str]
+) -> tuple[int, list[str], list[str]]:
+    """(phrases understood as meant, misreads, phrases asked again that had a meaning)."""
     misread: list[str] = []
     not_understood: list[str] = []
     understood = 0
     for case in answers:
-        expected, got = str(case["value"]), read(vocabulary, case["fact"], case["text"])
+        expected, got = str(case["value"]), reader(case["fact"], case["text"])
         if got == expected:
             understood += expected != "unclear"
         elif got == "unclear":
             not_understood.append(f"{case['fact']}: {case['text']!r}")
         else:
             misread.append(f"{case['fact']}: {case['text']!r} read as {got}, not {expected}")
+    return understood, misread, not_understood
+
+
+def test_phrase_set_is_read_without_a_single_misread() -> None:
+    vocabulary = load_vocabulary(VOCABULARY)
+    phrases: dict[str, Any] = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
+    answers = phrases["answers"]
+    understood, misread, not_understood = measure(
+        answers, lambda fact, text: read(vocabulary, fact, text)
+    )
     meant = sum(str(c["value"]) != "unclear" for c in answers)
     asked_again = sum(str(c["value"]) == "unclear" for c in answers)
     checks = phrases["checklists"]
@@ -154,19 +164,12 @@ def test_phrase_set_through_the_shipped_flow(engine: Engine) -> None:
     Measured: understood share and misreads; a misread fails."""
     phrases: dict[str, Any] = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
     answers = phrases["answers"]
-    misread: list[str] = []
-    not_understood: list[str] = []
-    understood = 0
-    for case in answers:
-        reading = engine.read_typed(case["fact"], case["text"])
-        expected = str(case["value"])
-        got = reading.value if isinstance(reading, Understood) else "unclear"
-        if got == expected:
-            understood += expected != "unclear"
-        elif got == "unclear":
-            not_understood.append(f"{case['fact']}: {case['text']!r}")
-        else:
-            misread.append(f"{case['fact']}: {case['text']!r} read as {got}, not {expected}")
+
+    def through_the_flow(fact: str, text: str) -> str:
+        reading = engine.read_typed(fact, text)
+        return reading.value if isinstance(reading, Understood) else "unclear"
+
+    understood, misread, not_understood = measure(answers, through_the_flow)
     meant = sum(str(c["value"]) != "unclear" for c in answers)
     print(
         f"\nshipped flow: {understood}/{meant} understood ({understood / meant:.1%}), "

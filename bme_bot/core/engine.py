@@ -424,24 +424,18 @@ class Engine:
         detour = self._detour_entry(last)
         if detour is not None:
             fact, state = detour
-            back = session.evolve(
-                state=state,
-                facts={k: v for k, v in session.facts.items() if k != fact},
-                early={k: v for k, v in session.early.items() if k != fact},
-                history=session.history[:-1],
-                turn=session.turn + 1,
-                outcome=None,
-                route=None,
-                pending={},
-            )
-            return back, [self.words.question_reply(back)]
-        question = self.flow.questions[last]
-        kept, given_early = self._set_before_last(session)
-        undone = {k: v for k, v in session.facts.items() if k not in kept}
+            facts = {k: v for k, v in session.facts.items() if k != fact}
+            early = {k: v for k, v in session.early.items() if k != fact}
+        else:
+            state = last
+            kept, given_early = self._set_before_last(session)
+            facts = {k: v for k, v in session.facts.items() if k in kept}
+            undone = {k: v for k, v in session.facts.items() if k not in kept}
+            early = {**session.early, **{k: v for k, v in undone.items() if k in given_early}}
         back = session.evolve(
-            state=question.id,
-            facts={k: v for k, v in session.facts.items() if k in kept},
-            early={**session.early, **{k: v for k, v in undone.items() if k in given_early}},
+            state=state,
+            facts=facts,
+            early=early,
             history=session.history[:-1],
             turn=session.turn + 1,
             outcome=None,
