@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE_TEXT = "Sorry, I'm temporarily unavailable. Please try again in a minute."
 
+NOTHING_STORED_TEXT = (
+    "Nothing was stored about this chat, so nothing was erased. "
+    "Send /start whenever you want to begin."
+)
 
 @dataclass(frozen=True)
 class Turn:
@@ -61,15 +65,11 @@ class Service:
 
     async def _handle_locked(self, chat: str, event: Event, update_id: int | None) -> Turn:
         for attempt in range(self.max_attempts):
-            # A re-delivered update is refused by `save` itself, atomically, in every store
-            # (DuplicateUpdateError below): no separate look-up, one store round trip less per
-            # update. /forget saves nothing, so it asks first.
+            # A re-delivered update is refused by `save` and `delete` themselves, atomically,
+            # in every store (DuplicateUpdateError below): no separate look-up, one store round
+            # trip less per update.
             if isinstance(event, Forget):
-                if update_id is not None and await self.store.seen(update_id):
-                    return Turn(duplicate=True)
-                _, replies = self.engine.step(None, event)
-                await self.store.delete(chat, update_id=update_id)
-                return Turn(replies, None)
+                return await self._forget(chat, update_id)
             stored = await self.store.load(chat)
             session = None
             if stored is not None:
@@ -95,6 +95,20 @@ class Service:
                 continue
             return Turn(replies, new_session)
         raise StoreError(f"the chat kept changing under {self.max_attempts} attempts")
+
+    async def _forget(self, chat: str, update_id: int | None) -> Turn:
+        """Erase the chat; confirm "erased" only if this very call erased a session.
+
+        The store checks and deletes in one transaction, so when two processes get a /forget
+        of one chat at once, one says erased and the other that nothing was stored."""
+        try:
+            erased = await self.store.delete(chat, update_id=update_id)
+        except DuplicateUpdateError:
+            return Turn(duplicate=True)
+        if not erased:
+            return Turn([Reply("info", NOTHING_STORED_TEXT)], None)
+        _, replies = self.engine.step(None, Forget())
+        return Turn(replies, None)
 
 
 def count_changes(

@@ -9,6 +9,11 @@ the version it read (`expected_version`) and the update id it handles, and the b
 both in the same transaction that writes: a stale writer gets `StaleWriteError`, a second
 delivery of an update already saved gets `DuplicateUpdateError`. So even if a lock expires or
 two processes share an SQLite file without a common lock, no step is lost or applied twice.
+
+Versions never repeat for a chat, across an erasure too: erasing (a /forget or the purge of an
+expired session) raises a store-wide floor, an epoch holding no chat id, and a new session
+starts above it. So a writer that read version N before a /forget cannot match the version N
+of the conversation that follows, and `delete` itself checks and erases in one transaction.
 """
 
 from __future__ import annotations
@@ -83,8 +88,13 @@ class Store(Protocol):
         Nothing is written when it raises. Returns the new version.
         """
 
-    async def delete(self, chat: str, *, update_id: int | None = None) -> None:
-        """Erase everything stored about a chat (and mark `update_id` seen)."""
+    async def delete(self, chat: str, *, update_id: int | None = None) -> bool:
+        """Erase everything stored about a chat and mark `update_id` seen, atomically.
+
+        Returns whether this call erased a session (False: nothing was stored, perhaps because
+        another process erased it first). Raises DuplicateUpdateError, erasing nothing, if
+        `update_id` was already marked seen. Versions saved later stay above the erased one.
+        """
 
     def lock(self, chat: str) -> AbstractAsyncContextManager[None]:
         """Hold while handling one update of a chat: updates of a chat run one at a time."""

@@ -31,6 +31,8 @@ class MemoryStore:
         self._seen_seconds = seen_seconds
         self._clock = clock
         self._sessions: dict[str, tuple[Stored, float]] = {}
+        self._floor = 0
+        """The highest version ever erased or expired: new sessions start above it."""
         self._seen: dict[int, float] = {}
         self._counters: Counter[str] = Counter()
         self._locks: KeyedLocks[str] = KeyedLocks()
@@ -46,9 +48,17 @@ class MemoryStore:
             return None
         stored, saved_at = entry
         if self._clock() - saved_at > self._ttl:
-            del self._sessions[chat]
+            self._drop(chat)
             return None
         return stored
+
+    def _drop(self, chat: str) -> bool:
+        """Erase a chat's session, raising the floor to its version; whether one was there."""
+        entry = self._sessions.pop(chat, None)
+        if entry is None:
+            return False
+        self._floor = max(self._floor, entry[0].version)
+        return True
 
     async def load(self, chat: str) -> Stored | None:
         self._check_open()
@@ -72,17 +82,21 @@ class MemoryStore:
         if version != expected_version:
             raise StaleWriteError(f"stored version {version}, expected {expected_version}")
         now = self._clock()
-        self._sessions[chat] = (Stored(copy.deepcopy(data), version + 1), now)
+        new = version + 1 if current else self._floor + 1
+        self._sessions[chat] = (Stored(copy.deepcopy(data), new), now)
         if update_id is not None:
             self._seen[update_id] = now
         self._counters.update(counters or {})
-        return version + 1
+        return new
 
-    async def delete(self, chat: str, *, update_id: int | None = None) -> None:
+    async def delete(self, chat: str, *, update_id: int | None = None) -> bool:
         self._check_open()
-        self._sessions.pop(chat, None)
+        if update_id is not None and await self.seen(update_id):
+            raise DuplicateUpdateError(f"update {update_id} was already handled")
+        erased = self._drop(chat)
         if update_id is not None:
             self._seen[update_id] = self._clock()
+        return erased
 
     @asynccontextmanager
     async def lock(self, chat: str) -> AsyncIterator[None]:
@@ -99,7 +113,7 @@ class MemoryStore:
         now = self._clock()
         old = [c for c, (_, t) in self._sessions.items() if now - t > self._ttl]
         for chat in old:
-            del self._sessions[chat]
+            self._drop(chat)
         for update_id in [u for u, t in self._seen.items() if now - t > self._seen_seconds]:
             del self._seen[update_id]
         return len(old)

@@ -6,9 +6,14 @@ Keys (all under one prefix, `bme` by default):
     {prefix}:seen:{update_id} "1"; expires after 48 h (no chat id in it)
     {prefix}:lock:{chat}      the per-chat lock across replicas; expires after `lock_seconds`
     {prefix}:counters         hash of anonymous counters (no chat ids, so no TTL)
+    {prefix}:version-floor    the highest session version ever erased (no chat id); expires
+                              after the session TTL, refreshed by every /forget
 
 A save is one Lua script, atomic on the server: refuse a seen update id, refuse a stale
-version, write the session with its TTL, mark the update id seen, add the counters. The lock
+version, write the session with its TTL, mark the update id seen, add the counters. A new
+session starts above the floor, so a writer that read a version before a /forget never
+matches a later one. A /forget is one script too: refuse a seen update id, delete, raise the
+floor, mark the update id seen, and say whether it erased something. The lock
 is a redis-py `Lock` with a timeout (a crashed holder cannot block the chat for long) and a
 bounded wait; inside one process an asyncio lock queues the chat's updates first, so only one
 task per process polls Redis. Every Redis failure leaves the store as `StoreError`; the
@@ -41,8 +46,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SAVE_SCRIPT = """
--- KEYS: session, counters[, seen]; ARGV: expected, data, ttl_ms, seen_ms, name, n, name, n...
-if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
+-- KEYS: session, counters, floor[, seen]
+-- ARGV: expected, data, ttl_ms, seen_ms, name, n, name, n...
+if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 1 then
     return {'duplicate', 0}
 end
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -50,15 +56,35 @@ if current ~= tonumber(ARGV[1]) then
     return {'stale', current}
 end
 local new = current + 1
+if current == 0 then
+    new = tonumber(redis.call('GET', KEYS[3]) or '0') + 1
+end
 redis.call('HSET', KEYS[1], 'd', ARGV[2], 'v', new)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if KEYS[3] then
-    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+if KEYS[4] then
+    redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
 end
 for i = 5, #ARGV, 2 do
     redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
 end
 return {'ok', new}
+"""
+
+DELETE_SCRIPT = """
+-- KEYS: session, floor[, seen]; ARGV: ttl_ms, seen_ms. Returns 1 erased, 0 nothing, -1 seen.
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then
+    return -1
+end
+local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local erased = redis.call('DEL', KEYS[1])
+if erased == 1 then
+    local floor = tonumber(redis.call('GET', KEYS[2]) or '0')
+    redis.call('SET', KEYS[2], math.max(floor, version), 'PX', ARGV[1])
+end
+if KEYS[3] then
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+end
+return erased
 """
 
 
@@ -81,6 +107,7 @@ class RedisStore:
         self._lock_wait = lock_wait_seconds
         self._locks: KeyedLocks[str] = KeyedLocks()
         self._save = client.register_script(SAVE_SCRIPT)
+        self._delete = client.register_script(DELETE_SCRIPT)
         self._closed = False
         kwargs = client.connection_pool.connection_kwargs
         self.where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
@@ -116,6 +143,10 @@ class RedisStore:
     def counters_key(self) -> str:
         return f"{self.prefix}:counters"
 
+    @property
+    def floor_key(self) -> str:
+        return f"{self.prefix}:version-floor"
+
     async def _call(self, what: str, awaitable: Awaitable[T]) -> T:
         if self._closed:
             if inspect.iscoroutine(awaitable):
@@ -148,7 +179,7 @@ class RedisStore:
         update_id: int | None = None,
         counters: dict[str, int] | None = None,
     ) -> int:
-        keys = [self.session_key(chat), self.counters_key]
+        keys = [self.session_key(chat), self.counters_key, self.floor_key]
         if update_id is not None:
             keys.append(self.seen_key(update_id))
         args: list[str | int] = [
@@ -167,15 +198,15 @@ class RedisStore:
             raise StaleWriteError(f"stored version {version}, expected {expected_version}")
         return version
 
-    async def delete(self, chat: str, *, update_id: int | None = None) -> None:
-        async def run() -> None:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(self.session_key(chat))
-                if update_id is not None:
-                    pipe.set(self.seen_key(update_id), "1", px=self._seen_ms)
-                await pipe.execute()
-
-        await self._call("delete", run())
+    async def delete(self, chat: str, *, update_id: int | None = None) -> bool:
+        keys = [self.session_key(chat), self.floor_key]
+        if update_id is not None:
+            keys.append(self.seen_key(update_id))
+        args = [self._ttl_ms, self._seen_ms]
+        result = int(await self._call("delete", self._delete(keys=keys, args=args)))
+        if result < 0:
+            raise DuplicateUpdateError(f"update {update_id} was already handled")
+        return result == 1
 
     @asynccontextmanager
     async def lock(self, chat: str) -> AsyncIterator[None]:

@@ -8,7 +8,11 @@ file: `BEGIN IMMEDIATE` serialises their writers (waiting up to `busy_timeout`),
 version check turns a lost race into `StaleWriteError`, which the service retries.
 
 Erasure: `secure_delete` zeroes deleted content in the database pages, and after a /forget
-the WAL is checkpointed and truncated so no old page image keeps the chat either.
+the WAL is checkpointed and truncated so no old page image keeps the chat either. A /forget is
+one `BEGIN IMMEDIATE` transaction too (refuse a seen update id, delete, raise the version
+floor, mark the update id seen), so of two processes erasing one chat only one erases it.
+The floor (table `store_meta`, no chat id) is the highest version ever erased or purged; a
+session created afterwards starts above it, so versions never repeat for a chat.
 """
 
 from __future__ import annotations
@@ -52,7 +56,14 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS store_meta (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
 """
+
+FLOOR = "version_floor"
+"""`store_meta` row: the highest session version ever erased or purged (no chat id)."""
 
 
 class SqliteStore:
@@ -138,22 +149,31 @@ class SqliteStore:
 
         return await self._run(save)
 
-    async def delete(self, chat: str, *, update_id: int | None = None) -> None:
+    async def delete(self, chat: str, *, update_id: int | None = None) -> bool:
         now = self._clock()
 
-        def delete(conn: sqlite3.Connection) -> None:
+        def delete(conn: sqlite3.Connection) -> bool:
             with _transaction(conn):
-                conn.execute("DELETE FROM sessions WHERE chat = ?", (chat,))
+                if update_id is not None:
+                    self._refuse_seen(conn, update_id, now)
+                row = conn.execute(
+                    "SELECT version FROM sessions WHERE chat = ?", (chat,)
+                ).fetchone()
+                if row is not None:
+                    conn.execute("DELETE FROM sessions WHERE chat = ?", (chat,))
+                    _raise_floor(conn, int(row[0]))
                 if update_id is not None:
                     conn.execute(
                         "INSERT OR REPLACE INTO seen_updates (update_id, seen_at) VALUES (?, ?)",
                         (update_id, now),
                     )
-            # Old page images of the chat may still sit in the WAL: copy back and truncate.
-            # (A reader in another process can keep part of the WAL alive until it ends.)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            if row is not None:
+                # Old page images of the chat may still sit in the WAL: copy back and
+                # truncate. (A reader in another process can keep part of it alive a while.)
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            return row is not None
 
-        await self._run(delete)
+        return await self._run(delete)
 
     @asynccontextmanager
     async def lock(self, chat: str) -> AsyncIterator[None]:
@@ -177,9 +197,13 @@ class SqliteStore:
 
         def purge(conn: sqlite3.Connection) -> int:
             with _transaction(conn):
-                dropped = conn.execute(
-                    "DELETE FROM sessions WHERE updated_at < ?", (now - self._ttl,)
-                ).rowcount
+                oldest = now - self._ttl
+                dropped, highest = conn.execute(
+                    "SELECT count(*), max(version) FROM sessions WHERE updated_at < ?", (oldest,)
+                ).fetchone()
+                if dropped:
+                    conn.execute("DELETE FROM sessions WHERE updated_at < ?", (oldest,))
+                    _raise_floor(conn, int(highest))
                 conn.execute(
                     "DELETE FROM seen_updates WHERE seen_at < ?", (now - self._seen_seconds,)
                 )
@@ -224,12 +248,7 @@ class SqliteStore:
     ) -> int:
         """The body of a save's transaction: refuse a seen update or a stale version, write."""
         if update_id is not None:
-            row = conn.execute(
-                "SELECT 1 FROM seen_updates WHERE update_id = ? AND seen_at >= ?",
-                (update_id, now - self._seen_seconds),
-            ).fetchone()
-            if row is not None:
-                raise DuplicateUpdateError(f"update {update_id} was already handled")
+            self._refuse_seen(conn, update_id, now)
         row = conn.execute(
             "SELECT version, updated_at FROM sessions WHERE chat = ?", (chat,)
         ).fetchone()
@@ -237,9 +256,9 @@ class SqliteStore:
         live_version = stored_version if row is not None and float(row[1]) >= now - self._ttl else 0
         if live_version != expected_version:
             raise StaleWriteError(f"stored version {live_version}, expected {expected_version}")
-        # An expired row still counts upwards, so a writer that read it before it expired
-        # cannot match the new version by accident.
-        new = stored_version + 1
+        # An expired row still counts upwards, and a new session starts above every version
+        # erased or purged, so a writer that read an older session cannot match by accident.
+        new = stored_version + 1 if row is not None else _floor(conn) + 1
         conn.execute(
             "INSERT INTO sessions (chat, data, version, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (chat) DO UPDATE SET data = excluded.data, version = excluded.version, "
@@ -258,6 +277,29 @@ class SqliteStore:
                 (name, value),
             )
         return new
+
+    def _refuse_seen(self, conn: sqlite3.Connection, update_id: int, now: float) -> None:
+        """DuplicateUpdateError if the update id was handled within the last 48 h."""
+        row = conn.execute(
+            "SELECT 1 FROM seen_updates WHERE update_id = ? AND seen_at >= ?",
+            (update_id, now - self._seen_seconds),
+        ).fetchone()
+        if row is not None:
+            raise DuplicateUpdateError(f"update {update_id} was already handled")
+
+
+def _floor(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM store_meta WHERE name = ?", (FLOOR,)).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _raise_floor(conn: sqlite3.Connection, version: int) -> None:
+    """Inside a write transaction: the floor becomes `version` if that is higher."""
+    conn.execute(
+        "INSERT INTO store_meta (name, value) VALUES (?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+        (FLOOR, version),
+    )
 
 
 @contextmanager

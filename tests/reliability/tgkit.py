@@ -175,11 +175,12 @@ class CountingStore(MemoryStore):
         self.saves_by_chat[chat] += 1
         return version
 
-    async def delete(self, chat: str, *, update_id: int | None = None) -> None:
+    async def delete(self, chat: str, *, update_id: int | None = None) -> bool:
         self._check()
-        await super().delete(chat, update_id=update_id)
+        erased = await super().delete(chat, update_id=update_id)
         if update_id is not None:
             self.saved_updates[update_id] += 1
+        return erased
 
 
 @dataclass

@@ -93,6 +93,42 @@ class TestStoreContract:
         # A new conversation after the erasure starts from nothing.
         await store.save(chat, SESSION, expected_version=0)
 
+    async def test_delete_reports_whether_it_erased(self, backend: Backend) -> None:
+        """/forget confirms "erased" only when this very call erased something: the check and
+        the delete are one step in the store, so two processes cannot both confirm."""
+        store = backend.make()
+        await store.save("c1", SESSION, expected_version=0)
+        assert await store.delete("c1", update_id=5) is True
+        assert await store.delete("c1", update_id=6) is False
+        assert await store.delete("never-stored") is False
+        assert await store.seen(5) and await store.seen(6)
+        # The same update delivered again is refused before it erases anything.
+        await store.save("c1", SESSION, expected_version=0)
+        with pytest.raises(DuplicateUpdateError):
+            await store.delete("c1", update_id=5)
+        assert await store.load("c1") is not None
+
+    async def test_a_stale_save_after_delete_is_refused(self, backend: Backend) -> None:
+        """A writer that read version N before a /forget must not save over whatever comes
+        after it, even once a new conversation has reached its own N-th step."""
+        store = backend.make()
+        await store.save("c1", SESSION, expected_version=0)
+        read = await store.save("c1", {**SESSION, "turn": 2}, expected_version=1)
+        assert await store.delete("c1") is True
+        with pytest.raises(StaleWriteError):
+            await store.save("c1", {**SESSION, "turn": 99}, expected_version=read)
+        version = await store.save("c1", {**SESSION, "turn": 1}, expected_version=0)
+        for step in range(2, 5):
+            assert version > read  # versions of the new conversation never repeat old ones
+            for stale in range(1, read + 1):
+                with pytest.raises(StaleWriteError):
+                    await store.save("c1", {**SESSION, "turn": 99}, expected_version=stale)
+            version = await store.save("c1", {**SESSION, "turn": step}, expected_version=version)
+        loaded = await store.load("c1")
+        assert loaded is not None and loaded.data["turn"] == 4 and loaded.version == version
+        # Other chats keep counting from where they are.
+        assert await store.save("c2", SESSION, expected_version=0) >= 1
+
     async def test_sessions_expire_after_the_ttl(self, backend: Backend) -> None:
         store = backend.make(ttl_seconds=0.4)
         await store.save("old-chat-5e8a", SESSION, expected_version=0)
@@ -104,6 +140,23 @@ class TestStoreContract:
         assert await backend.raw_mentions("old-chat-5e8a") == []
         # An expired chat starts again as new.
         assert await store.save("old-chat-5e8a", SESSION, expected_version=0) >= 1
+
+    async def test_versions_after_an_expired_session_is_purged_stay_above(
+        self, backend: Backend
+    ) -> None:
+        """The purge erases too: a session started after it never reuses a purged version."""
+        if backend.kind == "redis":
+            pytest.skip("Redis drops an expired key by itself; docs/STORES.md says what holds")
+        store = backend.make(ttl_seconds=10)
+        await store.save("c1", SESSION, expected_version=0)
+        read = await store.save("c1", SESSION, expected_version=1)
+        await backend.advance(20)
+        assert await store.purge_expired() == 1
+        assert await store.load("c1") is None
+        version = await store.save("c1", SESSION, expected_version=0)
+        assert version > read
+        with pytest.raises(StaleWriteError):
+            await store.save("c1", SESSION, expected_version=read)
 
     async def test_seen_update_ids_expire(self, backend: Backend) -> None:
         store = backend.make(seen_seconds=0.4)

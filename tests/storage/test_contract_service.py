@@ -74,6 +74,21 @@ class TestServiceOnEveryStore:
         # The counters survive: they never held the chat.
         assert (await service.store.counters())["conversations_started"] == 1
 
+    async def test_forget_confirms_erased_only_when_it_erased(
+        self, backend: Backend, engine: Engine
+    ) -> None:
+        service = Service(engine, backend.make())
+        await service.handle("c1", Start(), update_id=1)
+        first = await service.handle("c1", Forget(), update_id=2)
+        second = await service.handle("c1", Text("/forget"), update_id=3)
+        never = await service.handle("never-stored", Forget(), update_id=4)
+        assert first.replies[0].text.startswith("Everything stored about this chat")
+        for turn in (second, never):
+            assert turn.session is None and not turn.duplicate
+            assert turn.replies[0].text.startswith("Nothing was stored about this chat")
+        assert await service.store.seen(3) and await service.store.seen(4)
+        assert (await service.handle("c1", Forget(), update_id=2)).duplicate
+
     async def test_counters_and_stats_table(self, backend: Backend, engine: Engine) -> None:
         service = Service(engine, backend.make())
         path = path_to_outcome(engine)

@@ -100,6 +100,50 @@ async def test_two_processes_one_chat_exact_once(kind: str, tmp_path: Path) -> N
         await backend.cleanup()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+async def test_two_processes_forget_confirm_erased_once(
+    kind: str, tmp_path: Path, engine: Engine
+) -> None:
+    """/forget of 30 chats sent to both replicas at once: exactly one "erased" per chat. A
+    third of the chats get the same update twice (a redelivery), the rest two /forgets."""
+    if kind == "redis":
+        require_redis()
+    backend = Backend(kind, tmp_path)
+    if kind == "redis":
+        backend.raw = Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        chats = [f"forget-chat-{n:02d}-7c3e" for n in range(30)]
+        service = Service(engine, open_store(backend.url, 3600))
+        backend.stores.append(service.store)
+        for n, chat in enumerate(chats):
+            await service.handle(chat, Start(), update_id=n + 1)
+        redelivered = set(chats[::3])
+        ids = [
+            {c: 1000 + n for n, c in enumerate(chats)},
+            {c: (1000 + n if c in redelivered else 2000 + n) for n, c in enumerate(chats)},
+        ]
+        barrier = tmp_path / "ready"
+        barrier.mkdir()
+        spec = {"barrier": str(barrier), "parties": 2}
+        procs = [spawn("forget", backend.url, "-", json.dumps({**spec, "ids": i})) for i in ids]
+        said: list[dict[str, str]] = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=90)
+            assert proc.returncode == 0, err
+            said.append(json.loads(out.strip().splitlines()[-1]))
+        both = {c: sorted([said[0][c], said[1][c]]) for c in chats}
+        twice = [c for c in chats if both[c].count("erased") != 1]
+        assert twice == [], {c: both[c] for c in twice}
+        for chat in chats:
+            other = "duplicate" if chat in redelivered else "nothing"
+            assert both[chat] == sorted(["erased", other]), (chat, both[chat])
+            assert await service.store.load(chat) is None
+            assert await backend.raw_mentions(chat) == []
+    finally:
+        await backend.cleanup()
+
+
 def open_and_close(path: str, barrier: Any, results: Any) -> None:
     """A child process: open the SQLite store the moment the others do, report how it went."""
     barrier.wait(timeout=30)

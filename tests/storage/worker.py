@@ -4,6 +4,9 @@ deliver: ARG is JSON {"ids": [...], "barrier": DIR, "parties": N}; each id is a 
          of CHAT, handled 4 at a time once all N workers are ready (each leaves a file in DIR),
          re-delivered on ServiceUnavailable as Telegram would (bounded); prints one JSON
          summary line.
+forget:  ARG is JSON {"ids": {chat: update id}, "barrier": DIR, "parties": N}; sends /forget
+         to every chat at once (CHAT is unused) once all N workers are ready; prints one JSON
+         line {chat: "erased" | "nothing" | "duplicate"}.
 loop:    ARG is the first update id; handles /start updates of CHAT one after another and
          prints the saved turn after each, until killed (bounded: 60 s or 100000 updates).
 """
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from bme_bot.bootstrap import build
 from bme_bot.config import load_settings
-from bme_bot.core.events import Start
+from bme_bot.core.events import Forget, Start
 from bme_bot.service import Service, ServiceUnavailable
 
 SETTINGS = load_settings({"SESSION_TTL_DAYS": str(1 / 24)})  # sessions kept one hour
@@ -64,6 +67,34 @@ async def deliver(url: str, chat: str, arg: str) -> None:
     print(json.dumps(summary), flush=True)
 
 
+async def forget(url: str, _chat: str, arg: str) -> None:
+    spec = json.loads(arg)
+    service = service_on(url)
+    said: dict[str, str] = {}
+
+    async def one(chat: str, update_id: int) -> None:
+        await asyncio.sleep(random.uniform(0, 0.005))
+        for _ in range(50):
+            try:
+                turn = await service.handle(chat, Forget(), update_id=update_id)
+            except ServiceUnavailable:
+                await asyncio.sleep(0.01)
+                continue
+            if turn.duplicate:
+                said[chat] = "duplicate"
+            elif turn.replies[0].text.startswith("Everything stored about this chat"):
+                said[chat] = "erased"
+            else:
+                said[chat] = "nothing"
+            return
+        raise SystemExit(f"/forget of {chat} never got through")
+
+    await asyncio.to_thread(wait_for_the_others, Path(spec["barrier"]), int(spec["parties"]))
+    await asyncio.wait_for(asyncio.gather(*(one(c, u) for c, u in spec["ids"].items())), 60)
+    await service.store.close()
+    print(json.dumps(said), flush=True)
+
+
 def wait_for_the_others(barrier: Path, parties: int) -> None:
     """Start together, however long each process took to import and open the store."""
     (barrier / str(os.getpid())).touch()
@@ -89,4 +120,4 @@ async def loop(url: str, chat: str, arg: str) -> None:
 
 if __name__ == "__main__":
     mode, url, chat, arg = sys.argv[1:5]
-    asyncio.run({"deliver": deliver, "loop": loop}[mode](url, chat, arg))
+    asyncio.run({"deliver": deliver, "forget": forget, "loop": loop}[mode](url, chat, arg))
