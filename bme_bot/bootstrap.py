@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bme_bot.config import Settings
+from bme_bot.config import Settings, check_writable_dir
 from bme_bot.core.engine import Engine
 from bme_bot.loading.content_loader import load_content
 from bme_bot.loading.flow_loader import load_flow
@@ -53,7 +53,10 @@ def build_engine(settings: Settings, *, flow_path: Path | None = None) -> Engine
 def open_configured_store(settings: Settings, *, store_url: str | None = None) -> Store:
     """The one place a store is opened: `store_url`, else the settings' (STORE_URL or the
     SQLite file in BME_DATA_DIR), kept SESSION_TTL_DAYS. ConfigError for a bad URL,
-    StoreError if the store cannot be opened."""
+    StoreError if the store cannot be opened. The default store lives in BME_DATA_DIR, so a
+    data directory that is a file, missing or read-only is a ConfigError naming it."""
+    if store_url is None and not settings.store_url:
+        check_writable_dir(settings.data_dir)
     url = store_url if store_url is not None else settings.effective_store_url
     return open_store(url, settings.session_ttl_days * SECONDS_PER_DAY)
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bme_bot.config import Settings, load_settings
-from bme_bot.errors import BmeBotError, describe
+from bme_bot.errors import BmeBotError, ConfigError, describe
 from bme_bot.loading.errors import LoadError
 from bme_bot.paths import PACKAGE_DIR
 
@@ -29,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     command = args.command or "run"
+    if command == "health":
+        return _health(args)
     try:
         settings = load_settings()
         if command == "run":
@@ -40,7 +42,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "console": _console,
             "check": _check,
             "diagram": _diagram,
-            "health": _health,
             "stats": _stats,
             "telegram": _telegram,
         }[command]
@@ -155,16 +156,38 @@ def _diagram(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _health(args: argparse.Namespace, settings: Settings) -> int:
-    """For HEALTHCHECK: one line on stdout, exit 0 (healthy) or 1 (anything else)."""
-    from bme_bot.bootstrap import build
+def _health(args: argparse.Namespace) -> int:
+    """For HEALTHCHECK: one line on stdout, exit 0 (healthy) or 1 (anything else).
 
+    Checks what starting the bot checks: every setting (the Telegram ones too when a token is
+    set), the data directory writable when it is used (the default SQLite store, or the
+    poller's heartbeat), the flow and content, the store reachable, and, when a poller wrote a
+    heartbeat there, that its last successful getUpdates is recent (docs/RELIABILITY.md)."""
+    from bme_bot.adapters.telegram.heartbeat import heartbeat_path, read_poller_state
+    from bme_bot.bootstrap import build
+    from bme_bot.config import check_writable_dir
+
+    try:
+        settings = load_settings()
+        polling = False
+        if os.environ.get("TELEGRAM_BOT_TOKEN") or os.environ.get("TELEGRAM_BOT_TOKEN_FILE"):
+            from bme_bot.adapters.telegram.settings import load_telegram_settings
+
+            polling = not load_telegram_settings().webhook
+        if polling:
+            check_writable_dir(settings.data_dir)
+    except BmeBotError as exc:
+        print(f"unhealthy: {describe(exc)}")
+        return 1
     try:
         app = build(settings)
     except LoadError as exc:
         print(f"unhealthy: flow or content does not load: {exc.issues[0]}")
         return 1
-    except BmeBotError as exc:  # STORE_URL malformed, or the store cannot be opened
+    except ConfigError as exc:  # STORE_URL malformed, or the data directory not writable
+        print(f"unhealthy: {describe(exc)}")
+        return 1
+    except BmeBotError as exc:  # the store cannot be opened
         print(f"unhealthy: store unreachable: {exc.one_line()}")
         return 1
 
@@ -179,8 +202,14 @@ def _health(args: argparse.Namespace, settings: Settings) -> int:
     except Exception as exc:
         print(f"unhealthy: store unreachable: {type(exc).__name__}: {exc}")
         return 1
+    poller = read_poller_state(heartbeat_path(settings.data_dir))
+    problem = poller.verdict()
+    if problem is not None:
+        print(f"unhealthy: {problem}")
+        return 1
     flow = app.engine.flow
-    print(f"ok: flow {flow.id} v{flow.version} loads, store reachable")
+    polled = "" if poller.age is None else f", poller ok ({poller.age:.0f} s ago)"
+    print(f"ok: flow {flow.id} v{flow.version} loads, store reachable{polled}")
     return 0
 
 

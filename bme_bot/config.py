@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,41 @@ class Settings:
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_SESSION_TTL_DAYS = 3650.0
+"""Ten years: far above any sensible keep time, and small enough that every store can turn it
+into milliseconds (Redis refuses an expiry past 2^63 ms; `inf` used to crash it)."""
+
+
+def finite_number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float
+) -> float:
+    """A finite number in `low < x <= high` (low excluded: 0 days keeps nothing). `nan`,
+    `inf` and `1e999` are refused: nan compares false to everything, so it passed `x <= 0`
+    and made every session look expired while the purge never deleted anything."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        number = float(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name}={text!r} must be a finite number")
+    if not low < number <= high:
+        raise ConfigError(f"{name}={text!r} must be above {low:g} and at most {high:g}")
+    return number
+
+
+def check_writable_dir(path: Path, name: str = "BME_DATA_DIR") -> None:
+    """Create `path` if missing and prove it takes a file (a real write: `os.access` is wrong
+    for root and for read-only mounts). ConfigError naming the variable and the reason."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".bme-write-check-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"{name}={str(path)!r} is not a writable directory ({reason})") from None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -71,13 +108,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     level = env.get("LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL={level!r} must be one of {', '.join(LOG_LEVELS)}")
-    ttl_text = env.get("SESSION_TTL_DAYS", "30")
-    try:
-        ttl = float(ttl_text)
-    except ValueError:
-        raise ConfigError(f"SESSION_TTL_DAYS={ttl_text!r} is not a number of days") from None
-    if ttl <= 0:
-        raise ConfigError("SESSION_TTL_DAYS must be above 0")
+    ttl = finite_number(env, "SESSION_TTL_DAYS", 30.0, 0.0, MAX_SESSION_TTL_DAYS)
     return Settings(
         flows_dir=Path(env.get("BME_FLOWS_DIR") or shipped("flows")),
         content_dir=Path(env.get("BME_CONTENT_DIR") or shipped("content")),

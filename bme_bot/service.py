@@ -20,15 +20,16 @@ from bme_bot.core.replies import Reply
 from bme_bot.core.session import Session
 from bme_bot.errors import ServiceUnavailable as ServiceUnavailable
 from bme_bot.storage.base import DuplicateUpdateError, StaleWriteError, Store, StoreError
+from bme_bot.storage.ids import check_update_id
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_TEXT = "Sorry, I'm temporarily unavailable. Please try again in a minute."
-
 NOTHING_STORED_TEXT = (
     "Nothing was stored about this chat, so nothing was erased. "
     "Send /start whenever you want to begin."
 )
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -53,7 +54,10 @@ class Service:
         return Reply("info", UNAVAILABLE_TEXT)
 
     async def handle(self, chat: str, event: Event, *, update_id: int | None = None) -> Turn:
-        """Handle one update of one chat; raises ServiceUnavailable if the store failed."""
+        """Handle one update of one chat; raises ServiceUnavailable if the store failed, and
+        UpdateIdError (before any store call) for an id outside 0 <= id < 2^63."""
+        if update_id is not None:
+            check_update_id(update_id)
         if isinstance(event, Text) and isinstance(parse_command(event.text), Forget):
             event = Forget()
         try:

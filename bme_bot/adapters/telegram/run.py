@@ -18,12 +18,13 @@ from typing import Final
 
 from telegram.error import InvalidToken, TelegramError
 
-from bme_bot.config import ConfigError, Settings
+from bme_bot.config import ConfigError, Settings, check_writable_dir
 from bme_bot.errors import BmeBotError, describe
 from bme_bot.logs import log_event, set_hash_key, setup_logging
 from bme_bot.service import Service
 from bme_bot.storage.base import Store
 
+from .heartbeat import Heartbeat, heartbeat_path
 from .runtime import SHUTDOWN_SECONDS, TelegramRuntime
 from .settings import TelegramSettings, load_telegram_settings
 
@@ -64,15 +65,21 @@ def run_telegram(
     from bme_bot.bootstrap import build
 
     try:
+        if not tg.webhook:  # the poller's heartbeat lives there, whatever the store
+            check_writable_dir(settings.data_dir)
         app = build(settings)
-    except BmeBotError as exc:  # a bad flow, STORE_URL or store file: one line, exit 2
+    except BmeBotError as exc:  # a bad flow, STORE_URL, store file or data dir: one line, exit 2
         _fail(describe(exc))
         return EXIT_USAGE
-    return asyncio.run(serve(tg, app.service, app.store))
+    heartbeat = None if tg.webhook else Heartbeat(heartbeat_path(settings.data_dir))
+    return asyncio.run(serve(tg, app.service, app.store, heartbeat=heartbeat))
 
 
-async def serve(tg: TelegramSettings, service: Service, store: Store) -> int:
-    """Run the bot until a signal; at most SHUTDOWN_SECONDS to stop."""
+async def serve(
+    tg: TelegramSettings, service: Service, store: Store, *, heartbeat: Heartbeat | None = None
+) -> int:
+    """Run the bot until a signal; at most SHUTDOWN_SECONDS to stop. `heartbeat` (polling)
+    lets `bme-bot health` see a dead or stalled poller."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -82,7 +89,7 @@ async def serve(tg: TelegramSettings, service: Service, store: Store) -> int:
         await store.ping()
     except Exception as exc:  # the bot still starts: users get "temporarily unavailable"
         log_event(log, "store_unreachable", logging.WARNING, error=type(exc).__name__)
-    runtime = TelegramRuntime(tg, service)
+    runtime = TelegramRuntime(tg, service, heartbeat=heartbeat)
     code = EXIT_OK
     try:
         try:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any, Final
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.error import RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from bme_bot.logs import log_event
 from bme_bot.service import Service
+from bme_bot.storage.ids import valid_update_id
 
 from .handlers import ALLOWED_UPDATES, TelegramBot
+from .heartbeat import Heartbeat
 from .request import RetryingRequest
 from .settings import TelegramSettings
 from .texts import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
@@ -32,6 +35,9 @@ log = logging.getLogger("bme_bot.telegram.runtime")
 SHUTDOWN_SECONDS: Final = 8.0
 """Graceful stop budget: well inside the 10 s after SIGTERM (Docker's default grace)."""
 PURGE_SECONDS: Final = 3600.0
+RESTART_FIRST_SECONDS: Final = 0.5
+RESTART_MAX_SECONDS: Final = 30.0
+"""The poller's restart back-off after a crash: 0.5 s, doubling, at most 30 s."""
 
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -101,6 +107,7 @@ class TelegramRuntime:
         poll_timeout: float = 10.0,
         backoff: float = 0.5,
         read_timeout: float = 10.0,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.tg = tg
         self.service = service
@@ -115,6 +122,13 @@ class TelegramRuntime:
             tg, self.bot, backoff=backoff, read_timeout=read_timeout
         )
         self.poll_timeout = poll_timeout
+        self.read_timeout = read_timeout
+        self.heartbeat = heartbeat
+        """Written after each successful getUpdates, for `bme-bot health` (polling only)."""
+        self.polls_ok = 0
+        self.poller_restarts = 0
+        self.last_poll_ok: float | None = None
+        """time.monotonic() of the last successful getUpdates."""
         self.webhook: WebhookServer | None = None
         self._purger: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -122,19 +136,92 @@ class TelegramRuntime:
         self._offset: int | None = None
 
     async def _poll(self) -> None:
+        """The supervisor: run the poll loop until stopped. Any exception that escapes it
+        (a bug, a library surprise) is logged at once, by type only (its message could quote
+        an update), and the loop starts again after a back-off (0.5 s doubling to 30 s, back
+        to 0.5 s once a getUpdates succeeds). Before this, one TypeError ended polling for
+        good while the process stayed up and health said ok."""
+        restarts = 0
+        while not self._stopping.is_set():
+            polled_before = self.polls_ok
+            try:
+                await self._poll_loop()
+                return
+            except Exception as exc:
+                if self.polls_ok > polled_before:
+                    restarts = 0
+                pause = min(RESTART_MAX_SECONDS, RESTART_FIRST_SECONDS * 2**restarts)
+                restarts += 1
+                self.poller_restarts += 1
+                log_event(
+                    log,
+                    "poller_crashed",
+                    logging.ERROR,
+                    error=type(exc).__name__,
+                    restart_in=pause,
+                    restarts=self.poller_restarts,
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), pause)
+
+    async def _fetch(self) -> Any:
+        """One getUpdates, its raw JSON result: PTB's `get_updates` parses the whole batch at
+        once, so one malformed update made the batch fail (and PTB logs the raw batch, user
+        text included, at CRITICAL). Parsed one by one in `_parse` instead."""
+        bot = self.application.bot
+        data = {
+            "offset": self._offset,
+            "timeout": int(self.poll_timeout),
+            "allowed_updates": ALLOWED_UPDATES,
+        }
+        # the raw result (a private PTB call), see above
+        return await bot._post(
+            "getUpdates", data, read_timeout=self.read_timeout + self.poll_timeout
+        )
+
+    def _parse(self, raw: Any) -> tuple[list[Update], int | None]:
+        """The updates that can be handled, and the highest valid update id seen (whose
+        successor acknowledges the batch). Anything else is dropped and logged by its id when
+        it has a valid one, by the id's type when not: never its content."""
+        if not isinstance(raw, list):
+            log_event(log, "poll_result_malformed", logging.WARNING, result=type(raw).__name__)
+            return [], None
+        updates: list[Update] = []
+        highest: int | None = None
+        for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not valid_update_id(update_id):
+                log_event(
+                    log,
+                    "update_dropped",
+                    logging.WARNING,
+                    reason="update_id_out_of_range" if type(update_id) is int else "bad_update_id",
+                    id_type=type(update_id).__name__,
+                )
+                continue
+            highest = update_id if highest is None else max(highest, update_id)
+            try:
+                update = Update.de_json(item, self.application.bot)
+            except Exception as exc:  # a shape PTB cannot read: skip this one
+                log_event(
+                    log,
+                    "update_dropped",
+                    logging.WARNING,
+                    reason="unparseable",
+                    update_id=update_id,
+                    error=type(exc).__name__,
+                )
+                continue
+            updates.append(update)
+        return updates, highest
+
+    async def _poll_loop(self) -> None:
         """At-least-once polling: fetch a batch, handle all of it, and only then ask for the
         next one (whose offset acknowledges this batch). A crash re-delivers the batch in
         hand; the store skips the update ids it already saved."""
-        bot = self.application.bot
         pause = 0.0
         while not self._stopping.is_set():
-            fetch = asyncio.ensure_future(
-                bot.get_updates(
-                    offset=self._offset,
-                    timeout=int(self.poll_timeout),
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-            )
+            fetch = asyncio.ensure_future(self._fetch())
             stopping = asyncio.ensure_future(self._stopping.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -144,7 +231,7 @@ class TelegramRuntime:
                     await fetch
                 return
             try:
-                updates = fetch.result()
+                raw = fetch.result()
                 pause = 0.0
             except RetryAfter as exc:
                 wait = exc.retry_after
@@ -156,10 +243,21 @@ class TelegramRuntime:
                 pause = 1.0 if pause == 0 else min(30.0, pause * 1.5)
                 _polling_error(exc)
             else:
+                self.polls_ok += 1
+                self.last_poll_ok = time.monotonic()
+                if self.heartbeat is not None:
+                    self.heartbeat.beat()
+                updates, highest = self._parse(raw)
                 if updates:
                     await asyncio.gather(*(self.bot.process(self.application, u) for u in updates))
-                    self._offset = updates[-1].update_id + 1
-                continue
+                if highest is not None:
+                    self._offset = highest + 1
+                elif raw:  # nothing in it could be acknowledged: do not spin on it
+                    pause = 1.0
+                else:
+                    continue
+                if pause == 0:
+                    continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), pause)
 
@@ -198,6 +296,8 @@ class TelegramRuntime:
         else:
             await app.bot.delete_webhook()
             self._stopping = asyncio.Event()
+            if self.heartbeat is not None:
+                self.heartbeat.beat(force=True)  # started: the clock for "stalled" runs
             self._poller = asyncio.create_task(self._poll())
             log_event(log, "bot_started", mode="polling")
         self._purger = asyncio.create_task(self._purge_loop())
@@ -244,9 +344,13 @@ class TelegramRuntime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._poller
             self._poller = None
+            if self.heartbeat is not None:
+                self.heartbeat.remove()
             if self._offset is not None:  # acknowledge what was handled
-                with contextlib.suppress(TelegramError):
-                    await app.bot.get_updates(offset=self._offset, timeout=0, limit=1)
+                with contextlib.suppress(TelegramError):  # raw: nothing here is parsed
+                    await app.bot._post(
+                        "getUpdates", {"offset": self._offset, "timeout": 0, "limit": 1}
+                    )
         if self.webhook is not None:
             await self.webhook.stop()
         if app.running:

@@ -5,8 +5,10 @@ unavailable store would lose the update. This one answers only after
 `Application.process_update` has run the handlers:
 
 - a wrong or missing `X-Telegram-Bot-Api-Secret-Token` (compared in constant time) -> 403,
-  before the body is read; the body is never logged;
-- a body over the limit -> 413; not JSON or not an update -> 400; another path -> 404;
+  before the body is read; the body is never logged; the warning is rate-limited
+  (`RefusalLog`: the first refusal at once, then one summary line a minute with the count);
+- a body over the limit -> 413; not JSON or not an update -> 400 (also an `update_id` that
+  is not an int in 0 <= id < 2^63: it never reaches a store); another path -> 404;
 - the update processed -> 200, or 503 if the store was unavailable, so Telegram delivers it
   again later (the service skips update ids it already handled).
 
@@ -18,13 +20,16 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, Final
 
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
 from bme_bot.logs import log_event
+from bme_bot.storage.ids import valid_update_id
 
 from .handlers import Outcome, TelegramBot
 
@@ -34,6 +39,53 @@ SHUTDOWN = 5.0
 """Seconds given to requests in hand when the server stops."""
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+REFUSAL_SUMMARY_SECONDS: Final = 60.0
+
+
+class RefusalLog:
+    """Wrong-secret warnings, rate-limited: a probe sent 1,208 requests and got 1,208 lines.
+
+    The first refusal is logged at once (count 1); later ones are only counted until
+    `every` seconds have passed since the last line, when the next refusal logs one summary
+    line with how many there were (this one included). `flush` logs what is still counted
+    (at stop). `clock` is injectable so a test need not wait a minute."""
+
+    def __init__(
+        self,
+        *,
+        every: float = REFUSAL_SUMMARY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.every = every
+        self.clock = clock
+        self._count = 0
+        self._without_secret = 0
+        self._logged_at: float | None = None
+
+    def refused(self, *, secret_given: bool) -> None:
+        self._count += 1
+        self._without_secret += 0 if secret_given else 1
+        now = self.clock()
+        if self._logged_at is None or now - self._logged_at >= self.every:
+            self._emit(now)
+
+    def flush(self) -> None:
+        if self._count:
+            self._emit(self.clock())
+
+    def _emit(self, now: float) -> None:
+        since = None if self._logged_at is None else round(now - self._logged_at, 1)
+        log_event(
+            log,
+            "webhook_forbidden",
+            logging.WARNING,
+            count=self._count,
+            without_secret=self._without_secret,
+            seconds_since_last_line=since,
+        )
+        self._count = 0
+        self._without_secret = 0
+        self._logged_at = now
 
 
 class WebhookServer:
@@ -56,6 +108,7 @@ class WebhookServer:
         self.port = port
         self.max_body = max_body
         self._runner: web.AppRunner | None = None
+        self.refusals = RefusalLog()
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=self.max_body)
@@ -82,6 +135,7 @@ class WebhookServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.refusals.flush()
 
     async def health(self, request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
@@ -89,7 +143,7 @@ class WebhookServer:
     async def handle_update(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
-            log_event(log, "webhook_forbidden", logging.WARNING, secret_given=bool(given))
+            self.refusals.refused(secret_given=bool(given))
             return web.Response(status=403, text="forbidden\n")
         if request.content_type != "application/json":
             log_event(log, "webhook_bad_content_type", logging.WARNING)
@@ -109,6 +163,9 @@ class WebhookServer:
             update = Update.de_json(data, self.application.bot)
         except Exception:  # malformed JSON or an object PTB cannot read
             log_event(log, "webhook_bad_request", logging.WARNING, size=len(body))
+            return web.Response(status=400, text="bad request\n")
+        if not valid_update_id(data["update_id"]):  # a bool, negative or >= 2^63: no store
+            log_event(log, "update_dropped", logging.WARNING, reason="update_id_out_of_range")
             return web.Response(status=400, text="bad request\n")
         if await self.bot.process(self.application, update) is Outcome.UNAVAILABLE:
             return web.Response(status=503, text="temporarily unavailable\n")
