@@ -126,6 +126,7 @@ class TelegramRuntime:
         self.heartbeat = heartbeat
         """Written after each successful getUpdates, for `bme-bot health` (polling only)."""
         self.polls_ok = 0
+        self.batches_handled = 0
         self.poller_restarts = 0
         self.last_poll_ok: float | None = None
         """time.monotonic() of the last successful getUpdates."""
@@ -139,16 +140,16 @@ class TelegramRuntime:
         """The supervisor: run the poll loop until stopped. Any exception that escapes it
         (a bug, a library surprise) is logged at once, by type only (its message could quote
         an update), and the loop starts again after a back-off (0.5 s doubling to 30 s, back
-        to 0.5 s once a getUpdates succeeds). Before this, one TypeError ended polling for
+        to 0.5 s once a batch has been handled in full). Before this, one TypeError ended polling for
         good while the process stayed up and health said ok."""
         restarts = 0
         while not self._stopping.is_set():
-            polled_before = self.polls_ok
+            handled_before = self.batches_handled
             try:
                 await self._poll_loop()
                 return
             except Exception as exc:
-                if self.polls_ok > polled_before:
+                if self.batches_handled > handled_before:  # it worked for a while
                     restarts = 0
                 pause = min(RESTART_MAX_SECONDS, RESTART_FIRST_SECONDS * 2**restarts)
                 restarts += 1
@@ -250,6 +251,7 @@ class TelegramRuntime:
                 updates, highest = self._parse(raw)
                 if updates:
                     await asyncio.gather(*(self.bot.process(self.application, u) for u in updates))
+                self.batches_handled += 1
                 if highest is not None:
                     self._offset = highest + 1
                 elif raw:  # nothing in it could be acknowledged: do not spin on it
