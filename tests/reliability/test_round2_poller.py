@@ -134,6 +134,10 @@ async def test_an_exception_in_the_poll_loop_is_logged_at_once_and_polling_resta
     record("round2: poll loop exception", crashes=2, update_seconds=round(took, 3))
 
 
+def hidden_files(directory: Path) -> list[Path]:
+    return list(directory.glob(".*"))
+
+
 async def test_the_poller_beats_for_health_while_it_runs(engine: Engine, tmp_path: Path) -> None:
     path = heartbeat_path(tmp_path)
     started = time.time()
@@ -145,7 +149,7 @@ async def test_the_poller_beats_for_health_while_it_runs(engine: Engine, tmp_pat
         await bot.send(bot.fake.text(CHAT, "/start"))
         data = json.loads(path.read_text())
         assert data["last_ok"] >= started and bot.runtime.polls_ok >= 1
-        assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+        assert not hidden_files(tmp_path)  # no temporary file left behind
         assert read_poller_state(path).verdict() is None
 
 
