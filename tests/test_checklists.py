@@ -163,3 +163,36 @@ def test_declining_gives_no_disposition_but_the_signs_and_the_number(engine: Eng
     outcome = engine.flow.outcomes[session.outcome or ""]
     assert outcome.disposition == "none"
     assert "112" in replies[-1].text and "/start" in replies[-1].text
+
+
+def test_a_red_flag_answered_no_and_typed_later_is_asked_again(engine: Engine) -> None:
+    session = to_red_flags(engine)
+    session, _ = engine.step(session, Text("none"))
+    session, _ = engine.step(session, Text("normal"))
+    session, _ = engine.step(session, Text("my foot is cold and numb now"))
+    assert session.detour == "cold_pale_numb" and session.state == "onset"
+    ended, _ = engine.step(session, Text("yes"))
+    assert engine.flow.outcomes[ended.outcome or ""].rule == "E5"
+    undone, _ = engine.step(ended, Back())
+    assert (undone.state, undone.facts["cold_pale_numb"]) == ("onset", "no")
+    same, replies = engine.step(session, Text("no"))
+    assert "as you said before" in replies[0].text
+    assert (same.state, same.facts, same.history) == (
+        session.state,
+        session.facts,
+        session.history,
+    )
+
+
+def test_a_changed_non_emergency_red_flag_goes_back_to_its_question(engine: Engine) -> None:
+    session = to_red_flags(engine)
+    for text in ("none", "normal", "gradually"):
+        session, _ = engine.step(session, Text(text))
+    session, _ = engine.step(session, Text("and now my calf is swollen"))
+    session, replies = engine.step(session, Text("yes"))
+    assert session.state == "red_flags" and session.pending == {"calf_swelling": "yes"}
+    assert [i.mark for i in replies[-1].checklist if i.fact == "calf_swelling"] == ["yes"]
+    assert "weight_bearing" not in session.facts and "calf_swelling" not in session.facts
+    # Typing another item keeps the tick that is already on the message.
+    session, _ = engine.step(session, Text("1?"))
+    assert session.facts["calf_swelling"] == "yes" and session.facts["fever"] == "unsure"

@@ -149,13 +149,18 @@ class Engine:
             and (session.detour is None or session.detour in flow.asker)
         )
 
-    def _detour_entry(self, entry: str) -> tuple[str, str] | None:
-        """`!fact@state` -> (fact, state) when both exist in this flow."""
+    def _detour_entry(self, entry: str) -> tuple[str, str, str | None] | None:
+        """`!fact@state` -> (fact, state, None) when both exist in this flow; a red flag asked
+        again that ended the conversation keeps the answer it replaced: `!fact@state~old`."""
         if not entry.startswith(DETOUR_PREFIX):
             return None
-        fact, _, state = entry[1:].partition("@")
+        fact, _, rest = entry[1:].partition("@")
+        state, _, old = rest.partition("~")
         if fact in self.flow.facts and state in self.flow.questions:
-            return fact, state
+            if not old:
+                return fact, state, None
+            if old in self.flow.facts[fact]:
+                return fact, state, old
         return None
 
     def region_of(self, session: Session) -> Region:
@@ -313,11 +318,7 @@ class Engine:
             history = (*history, ahead.id)
             target, more = self.resolve(ahead.id, facts)
             trail = [*trail, *more]
-        pending: dict[str, str] = {}
-        ahead = self.flow.questions.get(target)
-        if ahead is not None and ahead.is_checklist:
-            shown = {i.fact for i in ahead.visible_items(facts)}
-            pending = {f: v for f, v in early.items() if f in shown and v != "no"}
+        pending = self._pending_for(target, facts, early)
         moved = session.evolve(
             state=target,
             facts=facts,
@@ -352,8 +353,16 @@ class Engine:
         mentioned = self.typed.mentioned({**session.facts, **session.early}, question.facts, text)
         if question.is_checklist:
             marks = self.typed.read_checklist(question, session.facts, text)
+            if isinstance(marks, lay.Marks) and not marks.marks and session.pending:
+                return session, [self.words.ticked_but_none(session)]  # "none", yet ticks
             if isinstance(marks, lay.Marks):
-                moved, replies = self._submit(session, question, dict(marks.marks))
+                # Ticks already on the message (tapped, or a red flag typed before) stay
+                # ticked: typing "1" after ticking 3 must not quietly answer 3 with "no".
+                merged = {**session.pending, **marks.marks}
+                for fact, mark in session.pending.items():
+                    if mark == "yes":
+                        merged[fact] = "yes"
+                moved, replies = self._submit(session, question, merged)
                 return self._maybe_detour(moved, replies, mentioned)
             return self._maybe_detour(
                 session, [self.words.not_understood(session, marks.hint)], mentioned
@@ -371,17 +380,26 @@ class Engine:
     def _maybe_detour(
         self, session: Session, replies: list[Reply], fact: str | None
     ) -> tuple[Session, list[Reply]]:
-        """Ask about a red flag the person typed now, before anything else, if still open."""
-        if fact is None or session.done or fact in session.facts:
+        """Ask about a red flag the person typed now, before anything else."""
+        if fact is None or session.done or session.detour is not None:
             return session, replies
         moved = session.evolve(detour=fact, turn=session.turn + 1)
         return moved, [self.words.question_reply(moved)]
 
     def _on_detour_answer(self, session: Session, value: str) -> tuple[Session, list[Reply]]:
-        """Keep the answer for when the flow reaches it; end at once if it is an emergency."""
+        """Keep the answer for when the flow reaches it; end at once if it is an emergency.
+        A fact answered before and now answered differently takes the conversation back to
+        the question that asked it, since every later question may depend on it."""
         fact = session.detour or ""
+        earlier = session.facts.get(fact)
+        if earlier == value:
+            same = session.evolve(detour=None, turn=session.turn + 1, trail=())
+            return same, [
+                Reply("info", "Thank you, that is as you said before."),
+                *self.words.resume(same),
+            ]
         early = {**session.early, fact: value}
-        entry = f"{DETOUR_PREFIX}{fact}@{session.state}"
+        entry = f"{DETOUR_PREFIX}{fact}@{session.state}" + (f"~{earlier}" if earlier else "")
         combined = {**session.facts, **early}
         for route in self.flow.short_circuits:
             outcome = self.flow.outcomes.get(route.target)
@@ -401,6 +419,8 @@ class Engine:
                     trail=(route.id,),
                 )
                 return done, [self.words.disposition_reply(done, outcome)]
+        if earlier is not None:
+            return self._rewind_to(session, fact, value)
         moved = session.evolve(
             detour=None,
             early=early,
@@ -410,6 +430,39 @@ class Engine:
         )
         thanks = Reply("info", "Thank you. Now back to where we were.")
         return moved, [thanks, self.words.question_reply(moved)]
+
+    def _rewind_to(self, session: Session, fact: str, value: str) -> tuple[Session, list[Reply]]:
+        """Go back to the question that asked `fact`, with the new answer waiting there."""
+        steps = self._answered_by(session)
+        index = next(i for i, (_, asked, _) in enumerate(steps) if fact in asked)
+        question, _, known = steps[index]
+        early = {k: v for k, v in session.early.items() if k not in known}
+        early[fact] = value
+        moved = session.evolve(
+            state=question,
+            facts=known,
+            early=early,
+            history=(*session.history[:index], f"{DETOUR_PREFIX}{fact}@{question}"),
+            turn=session.turn + 1,
+            pending=self._pending_for(question, known, early),
+            detour=None,
+            trail=(),
+        )
+        note = Reply(
+            "info",
+            "Thank you. That changes what I need to ask, so let's go on from that question.",
+        )
+        return moved, [note, self.words.question_reply(moved)]
+
+    def _pending_for(
+        self, state: str, facts: dict[str, str], early: dict[str, str]
+    ) -> dict[str, str]:
+        """Ticks a checklist starts with: the red flags the person typed before it."""
+        question = self.flow.questions.get(state)
+        if question is None or not question.is_checklist:
+            return {}
+        shown = {i.fact for i in question.visible_items(facts)}
+        return {f: v for f, v in early.items() if f in shown and v != "no"}
 
     def _on_back(self, session: Session) -> tuple[Session, list[Reply]]:
         if session.detour is not None:
@@ -423,8 +476,10 @@ class Engine:
         last = session.history[-1]
         detour = self._detour_entry(last)
         if detour is not None:
-            fact, state = detour
+            fact, state, old = detour
             facts = {k: v for k, v in session.facts.items() if k != fact}
+            if old is not None:
+                facts[fact] = old  # asked again: the earlier answer comes back
             early = {k: v for k, v in session.early.items() if k != fact}
         else:
             state = last
@@ -444,26 +499,36 @@ class Engine:
         )
         return back, [self.words.question_reply(back)]
 
-    def _set_before_last(self, session: Session) -> tuple[set[str], set[str]]:
-        """(the facts answered before the last history entry, the facts typed early by then),
-        found by replaying the history: a checklist set exactly the items it showed then,
-        which depends only on the answers before it, so /back over one checklist never
-        erases another's answers, and an answer given early goes back to waiting."""
+    def _answered_by(self, session: Session) -> list[tuple[str, tuple[str, ...], dict[str, str]]]:
+        """Per history entry: (the entry, the facts it answered, the answers before it),
+        found by replaying the history: a checklist answered exactly the items it showed
+        then, which depends only on the answers before it. A red flag typed early answered
+        nothing yet (its answer waits), unless it ended the conversation."""
+        steps: list[tuple[str, tuple[str, ...], dict[str, str]]] = []
         known: dict[str, str] = {}
-        early: set[str] = set()
-        for entry in session.history[:-1]:
+        for entry in session.history:
             detour = self._detour_entry(entry)
             if detour is not None:
-                early.add(detour[0])
-                continue
-            question = self.flow.questions[entry]
-            asked = (
-                tuple(i.fact for i in question.visible_items(known))
-                if question.is_checklist
-                else (question.fact,)
-            )
+                asked: tuple[str, ...] = ()
+            else:
+                question = self.flow.questions[entry]
+                asked = (
+                    tuple(i.fact for i in question.visible_items(known))
+                    if question.is_checklist
+                    else (question.fact,)
+                )
+            steps.append((entry, asked, dict(known)))
             known.update({f: session.facts[f] for f in asked if f in session.facts})
-        return set(known), early - set(known)
+        return steps
+
+    def _set_before_last(self, session: Session) -> tuple[set[str], set[str]]:
+        """(the facts answered before the last history entry, the facts typed early by then),
+        so /back over one checklist never erases another's answers, and an answer given
+        early goes back to waiting."""
+        steps = self._answered_by(session)
+        before = set(steps[-1][2]) if steps else set()
+        early = {d[0] for e, _, _ in steps[:-1] if (d := self._detour_entry(e)) is not None}
+        return before, early - before
 
     def _on_topic(self, session: Session, topic_id: str) -> tuple[Session, list[Reply]]:
         if topic_id not in self.words.topic_ids(session):

@@ -15,6 +15,8 @@ from bme_bot.core import lay
 from bme_bot.core.flow import UNSURE, Flow, Question
 
 YES_NO: Final = (("yes", "Yes"), ("no", "No"), (UNSURE, "Not sure"))
+RED: Final = frozenset({"yes", UNSURE})
+"""A checklist item's red-flag answers."""
 """The answers to a checklist item asked on its own."""
 
 
@@ -25,24 +27,27 @@ class TypedAnswers:
         self.flow = flow
         self._mentions = self._mention_table()
 
-    def _mention_table(self) -> list[tuple[str, tuple[str, ...]]]:
-        """(fact, phrases) for every fact whose red-flag answer declares `mentions`."""
-        table: list[tuple[str, tuple[str, ...]]] = []
+    def _mention_table(self) -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
+        """(fact, its red-flag values, phrases) for every answer that declares `mentions`."""
+        table: list[tuple[str, frozenset[str], tuple[str, ...]]] = []
         for question in self.flow.questions.values():
             if question.is_checklist:
-                table += [(i.fact, i.mentions) for i in question.items if i.mentions]
-            else:
-                phrases = tuple(p for o in question.options for p in o.mentions)
-                if phrases:
-                    table.append((question.fact, phrases))
+                table += [(i.fact, RED, i.mentions) for i in question.items if i.mentions]
+                continue
+            flagged = frozenset(o.id for o in question.options if o.mentions) | {UNSURE}
+            phrases = tuple(p for o in question.options for p in o.mentions)
+            if phrases:
+                table.append((question.fact, flagged, phrases))
         return table
 
     def mentioned(
         self, known: Mapping[str, str], asked_here: tuple[str, ...], text: str
     ) -> str | None:
-        """The first red flag the text states that is not known yet and not asked here."""
-        for fact, phrases in self._mentions:
-            if fact in known or fact in asked_here:
+        """The first red flag the text states that is not asked here and not already known
+        as that red flag: a fact answered "no" earlier and now typed as present is asked
+        again (the person may have been unsure, or things changed)."""
+        for fact, flagged, phrases in self._mentions:
+            if fact in asked_here or known.get(fact) in flagged:
                 continue
             if lay.mentions(text, phrases):
                 return fact

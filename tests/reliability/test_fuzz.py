@@ -365,11 +365,19 @@ def replay(session: Session) -> tuple[Session, set[str]]:
     fresh = ENGINE.new_session(session.region)
     asked: set[str] = set()
     history = session.history
+    # A red flag asked again that ended the conversation keeps what it replaced (`~old`):
+    # the question that asked it first was answered with that.
+    first = {**session.facts}
+    for entry in history:
+        fact, _, rest = entry[1:].partition("@")
+        if entry.startswith("!") and "~" in rest:
+            first[fact] = rest.partition("~")[2]
     while len(fresh.history) < len(history):
         assert fresh.history == history[: len(fresh.history)], (fresh.history, history)
         entry = history[len(fresh.history)]
         if entry.startswith("!"):
             fact, _, state = entry[1:].partition("@")
+            state = state.partition("~")[0]  # `~old`: a red flag asked again, and what it replaced
             assert fresh.state == state, (fresh.state, history)
             value = session.early.get(fact)
             later = history[len(fresh.history) + 1 :]
@@ -390,11 +398,11 @@ def replay(session: Session) -> tuple[Session, set[str]]:
         if question.is_checklist:
             visible = question.visible_items(fresh.facts)
             asked |= {i.fact for i in visible}
-            marks = {i.fact: mark_of(session.facts[i.fact]) for i in visible}
+            marks = {i.fact: mark_of(first[i.fact]) for i in visible}
             for event in tap_events(fresh, question, {f: m for f, m in marks.items() if m}):
                 fresh, _ = ENGINE.step(fresh, event)
         else:
-            fresh, _ = ENGINE.step(fresh, Answer(session.facts[question.fact]))
+            fresh, _ = ENGINE.step(fresh, Answer(first[question.fact]))
     for entry in history:
         if not entry.startswith("!") and not FLOW.questions[entry].is_checklist:
             asked.add(FLOW.questions[entry].fact)
@@ -435,7 +443,10 @@ def check_session(session: Session) -> None:
         assert not session.pending, session.pending
     if session.detour is not None:
         assert not session.done and session.detour in FLOW.asker
-        assert session.detour not in session.facts and session.detour not in session.early
+        # Asked out of order: not answered yet, or answered otherwise before (then it is a
+        # red flag typed now that the earlier answer did not report: asked again).
+        known = session.facts.get(session.detour, session.early.get(session.detour))
+        assert known not in ("yes", UNSURE, "unable", "deformity"), (session.detour, known)
     if session.state in FLOW.outcomes:
         assert session.outcome == session.state
         check_safety(session)
@@ -728,15 +739,28 @@ class ServiceMachine(RuleBasedStateMachine):
         if how not in ("button", "payload", "bare", "number") and after.detour == fact:
             assert after == session, (event, [r.kind for r in replies])  # asked again
             return
-        assert after.detour is None and after.history == (
-            *session.history,
-            f"!{fact}@{session.state}",
-        ), (event, after)
+        earlier = session.facts.get(fact)
+        assert after.detour is None, (event, after)
+        if earlier == value:  # asked again, answered as before: nothing changes
+            assert (after.history, after.facts, after.state) == (
+                session.history,
+                session.facts,
+                session.state,
+            )
+            return
         if after.done:
             outcome = FLOW.outcomes[after.outcome or ""]
             assert outcome.disposition == "emergency" and after.facts[fact] == value
-        else:
+            replaced = f"~{earlier}" if earlier is not None else ""
+            assert after.history == (*session.history, f"!{fact}@{session.state}{replaced}")
+        elif earlier is None:
+            assert after.history == (*session.history, f"!{fact}@{session.state}")
             assert after.early[fact] == value and after.state == session.state
+        else:  # answered otherwise now: back to the question that asked it, answer waiting
+            assert after.early[fact] == value and fact not in after.facts
+            assert after.history[-1] == f"!{fact}@{after.state}"
+            assert after.history[:-1] == session.history[: len(after.history) - 1]
+            assert fact in FLOW.questions[after.state].facts
 
     @rule(
         chat=st.sampled_from(CHATS),
@@ -799,9 +823,18 @@ class ServiceMachine(RuleBasedStateMachine):
                 )
             else:
                 events = [Text(typed_step(question, session.facts, step))]
+                if question.is_checklist:
+                    # Typed ticks add to those already on the message; a "yes" stays.
+                    kept = {**session.pending, **dict(step)}
+                    kept |= {f: m for f, m in session.pending.items() if m == "yes"}
+                    expected = expected_answers(question, session.facts, kept)
             for event in events:
                 replies = self.send(chat, event)
-            self.expect_taken(chat, session, question.id, expected, True, events[-1], replies)
+            # Typed "none" while ticks are on the message is asked about, not taken.
+            contradicts = typed and question.is_checklist and not step and bool(session.pending)
+            self.expect_taken(
+                chat, session, question.id, expected, not contradicts, events[-1], replies
+            )
 
     @rule(
         chat=st.sampled_from(CHATS),
@@ -904,7 +937,10 @@ class ServiceMachine(RuleBasedStateMachine):
         elif before.history:
             last = before.history[-1]
             assert after.history == before.history[:-1] and after.outcome is None
-            assert after.state == (last[1:].partition("@")[2] if last.startswith("!") else last)
+            expected = (
+                last[1:].partition("@")[2].partition("~")[0] if last.startswith("!") else last
+            )
+            assert after.state == expected
             # Only what the undone step answered goes; an answer typed early waits again.
             assert set(after.facts) <= set(before.facts)
             for fact in set(before.facts) - set(after.facts):
