@@ -33,6 +33,16 @@ WORKER = Path(__file__).with_name("worker.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def shared_backend(kind: str, tmp_path: Path) -> Backend:
+    """The store two worker processes share: an SQLite file, or the Redis on 127.0.0.1."""
+    if kind == "redis":
+        require_redis()
+    backend = Backend(kind, tmp_path)
+    if kind == "redis":
+        backend.raw = Redis.from_url(REDIS_URL, decode_responses=True)
+    return backend
+
+
 def spawn(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(WORKER), *args],
@@ -48,11 +58,7 @@ def spawn(*args: str) -> subprocess.Popen[str]:
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 async def test_two_processes_one_chat_exact_once(kind: str, tmp_path: Path) -> None:
     """Two replicas get one chat's updates split between them, some twice: each counts once."""
-    if kind == "redis":
-        require_redis()
-    backend = Backend(kind, tmp_path)
-    if kind == "redis":
-        backend.raw = Redis.from_url(REDIS_URL, decode_responses=True)
+    backend = shared_backend(kind, tmp_path)
     try:
         rng = random.Random(5)
         updates = list(range(1, 121))
@@ -107,11 +113,7 @@ async def test_two_processes_forget_confirm_erased_once(
 ) -> None:
     """/forget of 30 chats sent to both replicas at once: exactly one "erased" per chat. A
     third of the chats get the same update twice (a redelivery), the rest two /forgets."""
-    if kind == "redis":
-        require_redis()
-    backend = Backend(kind, tmp_path)
-    if kind == "redis":
-        backend.raw = Redis.from_url(REDIS_URL, decode_responses=True)
+    backend = shared_backend(kind, tmp_path)
     try:
         chats = [f"forget-chat-{n:02d}-7c3e" for n in range(30)]
         service = Service(engine, open_store(backend.url, 3600))
