@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from bme_bot.core.conditions import evaluate
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.flow import UNSURE, Flow, Outcome
 
@@ -119,8 +118,3 @@ def compose(
     parts.append(region_line)
     parts.append(NOT_A_DIAGNOSIS)
     return "\n\n".join(parts)
-
-
-def notes_apply(flow: Flow, facts: Mapping[str, str]) -> list[str]:
-    """Content ids of the flow's notes whose condition holds."""
-    return [n.content for n in flow.notes if evaluate(n.when, facts)]

@@ -155,9 +155,7 @@ def explore(
             cube = {**cube, question.fact: frozenset(o.id for o in question.options)}
             path = (*path, node.state)
             routers = frozenset()
-        elif node.state in flow.questions:
-            pass
-        else:
+        elif node.state not in flow.questions:  # a router (an asked checklist routes on)
             if node.state in routers:
                 result.problems.append(
                     PathProblem(
