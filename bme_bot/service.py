@@ -5,6 +5,15 @@ an update id that another process saved meanwhile (`DuplicateUpdateError`) or a 
 changed since it was loaded (`StaleWriteError`, retried from a fresh load a bounded number of
 times). Any other store failure becomes `ServiceUnavailable`: the adapter answers with
 `Service.unavailable_reply()` (polling) or a 5xx (webhook, so Telegram delivers it again).
+
+Ambiguous saves: a save (or an erasure) that raised some other StoreError may still have been
+written (Redis ran the script, but its answer was lost or came after the socket timeout). The
+service then asks the store whether the update id was recorded (the save marks it in the same
+transaction) or, without an update id, whether the session now holds what was saved; saved, it
+answers as if nothing had failed (the person sees the question they are really at), not saved,
+it is a plain failure (nothing changed: "try again" is true). A duplicate (an update already
+saved, delivered again) is answered with where the chat is now, so that a reply lost with a
+crash or a 5xx is sent again instead of never.
 """
 
 from __future__ import annotations
@@ -31,9 +40,16 @@ NOTHING_STORED_TEXT = (
 )
 
 
+CHECK_ATTEMPTS = 3
+"""How often an ambiguous save is checked (with a short pause) before giving up as unknown."""
+CHECK_PAUSE = 0.2
+
+
 @dataclass(frozen=True)
 class Turn:
-    """What one update produced: the replies to send and the session after it."""
+    """What one update produced: the replies to send and the session after it. A duplicate
+    carries where the chat is now (the open question or the menu), to be shown again if the
+    person may not have seen it."""
 
     replies: list[Reply] = field(default_factory=list)
     session: Session | None = None
@@ -47,6 +63,8 @@ class Service:
         self.max_attempts = max_attempts
         self.stale_retries = 0
         """How often a save lost a race with another process and the step was redone."""
+        self.ambiguous_saves: dict[str, int] = {"saved": 0, "not_saved": 0, "unknown": 0}
+        """Saves whose answer was lost, by what the check found."""
 
     @staticmethod
     def unavailable_reply() -> Reply:
@@ -82,23 +100,64 @@ class Service:
                 except ValueError:
                     log.warning("unreadable stored session replaced by a new one")
             new_session, replies = self.engine.step(session, event)
+            data = new_session.to_dict()
+            expected = stored.version if stored else 0
             try:
                 await self.store.save(
                     chat,
-                    new_session.to_dict(),
-                    expected_version=stored.version if stored else 0,
+                    data,
+                    expected_version=expected,
                     update_id=update_id,
                     counters=count_changes(session, new_session, event),
                 )
             except DuplicateUpdateError:
-                return Turn(duplicate=True)
+                return await self._duplicate(chat)
             except StaleWriteError:
                 # Another process saved this chat meanwhile: step again from its state.
                 self.stale_retries += 1
                 await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))  # noqa: S311
                 continue
+            except StoreError:
+                if not await self._was_saved(chat, update_id, data, expected):
+                    raise
             return Turn(replies, new_session)
         raise StoreError(f"the chat kept changing under {self.max_attempts} attempts")
+
+    async def _duplicate(self, chat: str) -> Turn:
+        """An update already saved: where the chat is now, to show again (a reply lost with
+        a crash or a 5xx). Reading it is best effort: the duplicate itself is certain."""
+        try:
+            stored = await self.store.load(chat)
+            session = Session.from_dict(stored.data) if stored is not None else None
+        except (StoreError, ValueError):
+            return Turn(duplicate=True)
+        if session is None or not self.engine.is_current(session):
+            return Turn(duplicate=True)
+        return Turn(self.engine.words.resume(session), session, duplicate=True)
+
+    async def _was_saved(
+        self, chat: str, update_id: int | None, data: dict[str, object], expected: int
+    ) -> bool:
+        """After a save that failed without saying why: was it written? True or False when the
+        store could tell; the original error stands (False) when it could not, after a few
+        tries (then it is "unknown", and the person is told to try again)."""
+        for attempt in range(CHECK_ATTEMPTS):
+            try:
+                if update_id is not None:
+                    saved = await self.store.seen(update_id)
+                else:
+                    stored = await self.store.load(chat)
+                    saved = stored is not None and stored.version > expected and stored.data == data
+            except StoreError:
+                if attempt + 1 < CHECK_ATTEMPTS:
+                    await asyncio.sleep(CHECK_PAUSE)
+                continue
+            self.ambiguous_saves["saved" if saved else "not_saved"] += 1
+            log.warning("store error on save; the step was %s", "saved" if saved else "not saved")
+            return saved
+        self.ambiguous_saves["unknown"] += 1
+        log.warning("store error on save; whether the step was saved is unknown")
+        return False
 
     async def _forget(self, chat: str, update_id: int | None) -> Turn:
         """Erase the chat; confirm "erased" only if this very call erased a session.
@@ -109,6 +168,12 @@ class Service:
             erased = await self.store.delete(chat, update_id=update_id)
         except DuplicateUpdateError:
             return Turn(duplicate=True)
+        except StoreError:
+            # Ambiguous: if the update id was recorded, the erasure happened (whether or not a
+            # session was there, nothing is stored now); otherwise the failure stands.
+            if update_id is None or not await self._was_saved(chat, update_id, {}, 0):
+                raise
+            erased = True
         if not erased:
             return Turn([Reply("info", NOTHING_STORED_TEXT)], None)
         _, replies = self.engine.step(None, Forget())

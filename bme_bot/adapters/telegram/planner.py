@@ -88,7 +88,7 @@ def plan_turn(
     """The engine's turn -> answer the tap, take the buttons off what was answered, send the
     replies and remember the question now waiting."""
     if duplicate:
-        return [Note("update_duplicate"), *([AnswerQuery()] if incoming.tap else [])]
+        return _duplicate(replies, incoming, asked)
     shown = [r for r in replies if r.kind != "stale"]
     actions: list[Action] = []
     if incoming.tap:
@@ -102,6 +102,20 @@ def plan_turn(
     for reply in shown:
         actions.extend(_send(reply))
     return [*actions, Handled(tuple(r.kind for r in shown))]
+
+
+def _duplicate(replies: Sequence[Reply], incoming: Incoming, asked: Asked | None) -> list[Action]:
+    """An update whose step was already saved, delivered again (webhook redelivery, polling
+    after a crash): show where the chat is now, unless this process already showed that very
+    question (then the person has it, and a second copy would only repeat it)."""
+    actions: list[Action] = [Note("update_duplicate"), *([AnswerQuery()] if incoming.tap else [])]
+    shown = [r for r in replies if r.kind != "stale"]
+    questions = [(r.question, r.turn) for r in shown if r.question is not None]
+    if not shown or (asked is not None and questions[-1:] == [(asked.question, asked.turn)]):
+        return actions
+    for reply in shown:
+        actions.extend(_send(reply))
+    return [*actions, Handled(("resent",))]
 
 
 def _toggled(shown: list[Reply], incoming: Incoming, asked: Asked | None) -> list[Action] | None:
