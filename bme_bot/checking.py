@@ -12,9 +12,10 @@ from typing import IO
 from bme_bot.core.content import ContentDoc, ContentLibrary
 from bme_bot.core.engine import Engine
 from bme_bot.core.flow import Flow
+from bme_bot.core.followup_proof import prove_followup
 from bme_bot.core.unsure_proof import describe as describe_unsure
 from bme_bot.core.unsure_proof import prove_unsure
-from bme_bot.core.verifier import explore, format_answers
+from bme_bot.core.verifier import Exploration, explore, format_answers
 from bme_bot.loading.content_loader import lint_content, load_content
 from bme_bot.loading.errors import Issue, LoadError
 from bme_bot.loading.flow_loader import content_ids_used, load_flow
@@ -55,6 +56,7 @@ def run_check(
                 report.fail(str(issue))
     used: set[str] = set(ENGINE_CONTENT)
     unloaded: list[Path] = []
+    explored: dict[str, tuple[Flow, Exploration]] = {}
     for path in flow_paths:
         try:
             flow = load_flow(path, content)
@@ -64,7 +66,10 @@ def run_check(
             unloaded.append(path)
             continue
         used |= content_ids_used(flow)
-        _check_flow(report, flow, content, transcripts_dir)
+        explored[flow.id] = (flow, _check_flow(report, flow, content, transcripts_dir))
+    for flow, result in list(explored.values()):
+        if flow.follows:
+            _check_followup(report, flow, result, explored, content)
     if content is not None and content_dir is not None:
         if unloaded:
             # A flow that did not load uses nothing, so every text only it uses would be
@@ -115,7 +120,7 @@ def _split_key(key: str) -> tuple[str, str]:
 
 def _check_flow(
     report: CheckReport, flow: Flow, content: ContentLibrary | None, transcripts: Path | None
-) -> None:
+) -> Exploration:
     engine = Engine(flow, content) if content is not None else None
     result = explore(flow, resolve=engine.resolve if engine else None)
     report.say(f"flow {flow.id} v{flow.version} ({flow.source})")
@@ -170,7 +175,72 @@ def _check_flow(
     if unreached:
         report.fail(f"outcomes no path reaches: {', '.join(unreached)}")
     if engine is not None and transcripts is not None and transcripts.is_dir():
-        _coverage(report, engine, transcripts)
+        if flow.presets:
+            # A golden transcript starts a fresh conversation, which cannot set a preset fact.
+            report.say(
+                f"  transcripts: none apply (the flow starts with {', '.join(flow.presets)} set)"
+            )
+        else:
+            _coverage(report, engine, transcripts)
+    return result
+
+
+def _check_followup(
+    report: CheckReport,
+    flow: Flow,
+    result: Exploration,
+    explored: dict[str, tuple[Flow, Exploration]],
+    content: ContentLibrary | None,
+) -> None:
+    """A follow-up flow against the flow it follows: never less urgent for the same answers,
+    and the followed flow's invariants wherever they can hold (see `followup_proof`)."""
+    report.say(f"flow {flow.id} follows {flow.follows}")
+    if flow.follows not in explored:
+        sibling = Path(flow.source).with_name(f"{flow.follows}.yaml")
+        try:
+            followed = load_flow(sibling, content)
+        except LoadError:
+            report.fail(
+                f"{flow.id} follows {flow.follows!r}, which is not among the checked flows "
+                f"and does not load from {sibling}: the follow-up properties are not proved"
+            )
+            return
+        explored[followed.id] = (followed, explore(followed))
+    followed, followed_result = explored[flow.follows]
+    if result.truncated or followed_result.truncated:
+        report.fail("follow-up: an exploration stopped at its node limit: nothing is proved")
+        return
+    proof = prove_followup(flow, result, followed, followed_result)
+    for less in proof.less_urgent:
+        report.fail(
+            f"F1 violated: {flow.id} ends at {less.outcome} ({less.disposition}), less urgent "
+            f"than {followed.id} ever ends with the same answers (at least {less.followed_outcome}, "
+            f"{less.followed_disposition})"
+        )
+        report.say(f"     counterexample: {format_answers(less.answers)}")
+        report.say(f"     {followed.id}: {format_answers(less.followed_answers)}")
+    if not proof.less_urgent:
+        report.say(
+            f"  proved F1: no {flow.id} conversation ends less urgent than every {followed.id} "
+            f"conversation with the same answers to {', '.join(proof.shared)} "
+            f"({proof.conversations} answer classes compared)"
+        )
+    for item in proof.invariants:
+        invariant = item.invariant
+        if item.violation is not None:
+            terminal, answers = item.violation
+            outcome = flow.outcomes[terminal.state]
+            report.fail(
+                f"{followed.id} {invariant.id} violated in {flow.id}: {invariant.description}; "
+                f"reached {outcome.id} ({outcome.disposition}, needs at least {invariant.at_least})"
+            )
+            report.say(f"     counterexample: {format_answers(answers)}")
+        elif item.applies:
+            report.say(f"  proved {followed.id} {invariant.id} here: {invariant.description}")
+        else:
+            report.say(
+                f"  {followed.id} {invariant.id} does not apply: its facts are never asked here"
+            )
 
 
 def _median(lengths: Counter[int]) -> int:

@@ -123,6 +123,9 @@ class Outcome:
     line: int = 0
     advice: str | None = None
     guidance: str | None = None
+    offer_checkin: bool = False
+    """The adapter may offer one more check-in after this ending (a check-in flow's
+    "better"): the flow only says so; scheduling it is the adapter's business."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,12 @@ class Flow:
     source: str = ""
     unsure: dict[str, str] = field(default_factory=dict)
     """Facts that may be answered "not sure", each with the value it counts as."""
+    follows: str = ""
+    """The id of the flow this one follows up (a check-in follows the triage flow): `check`
+    proves this flow never ends less urgent than that one for the same answers."""
+    presets: tuple[str, ...] = ()
+    """Facts no question asks: whoever starts the conversation sets them (a check-in's
+    `original` disposition, set by the scheduler). The verifier explores every value."""
 
     @property
     def states(self) -> list[str]:

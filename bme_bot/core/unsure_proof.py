@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bme_bot.core.conditions import Cube, split
 from bme_bot.core.flow import UNSURE, Flow, urgency
-from bme_bot.core.verifier import Answers
+from bme_bot.core.verifier import Answers, preset_cube
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ def _compare(
     flow: Flow, fact: str, values: tuple[str, str], max_nodes: int
 ) -> tuple[int, int, UnsureViolation | None, int]:
     """(classes where unsure is less urgent, classes where it is more, an example, nodes)."""
-    start = _Run(flow.start, ())
-    stack = [_Pair({}, (start, start))]
+    start = _Run(flow.start, flow.presets)  # preset facts: "asked" before the first question
+    stack = [_Pair(preset_cube(flow), (start, start))]
     explored = safer = careful = 0
     example: UnsureViolation | None = None
     while stack and explored < max_nodes:

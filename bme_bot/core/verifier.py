@@ -45,6 +45,15 @@ class Violation:
     answers: Answers
 
 
+@dataclass(frozen=True)
+class Terminal:
+    """One explored class that ended: the outcome, the answers' cube, the questions asked."""
+
+    state: str
+    cube: Cube
+    path: tuple[str, ...]
+
+
 @dataclass
 class Exploration:
     abstract_states: int = 0
@@ -60,6 +69,8 @@ class Exploration:
     seconds: float = 0.0
     truncated: bool = False
     replay_memo: dict[Answers, str] = field(default_factory=dict, repr=False)
+    terminals: list[Terminal] = field(default_factory=list, repr=False)
+    """Every terminal class (a follow-up flow is compared with the flow it follows)."""
 
     def percentile(self, fraction: float) -> int:
         """Questions asked at the given fraction of all concrete paths (0.5 = median)."""
@@ -79,6 +90,11 @@ class _Node:
     path: tuple[str, ...]  # questions asked, in order
     routers: frozenset[str]  # routers entered since the last question
     asked: bool = False  # a checklist whose items are already in the cube: route onwards
+
+
+def preset_cube(flow: Flow) -> Cube:
+    """Where every path starts: each preset fact may hold any of its values."""
+    return {fact: frozenset(flow.facts[fact]) for fact in flow.presets}
 
 
 def _checklist_pieces(question: Question, cube: Cube) -> list[tuple[tuple[str, ...], Cube]]:
@@ -110,7 +126,7 @@ def explore(
     """
     started = time.perf_counter()
     result = Exploration()
-    stack = [_Node(flow.start, {}, (), frozenset())]
+    stack = [_Node(flow.start, preset_cube(flow), (), frozenset())]
     while stack:
         node = stack.pop()
         result.abstract_states += 1
@@ -201,6 +217,7 @@ def _finish(
 ) -> None:
     outcome = flow.outcomes[node.state]
     result.terminal_cubes += 1
+    result.terminals.append(Terminal(node.state, node.cube, node.path))
     result.outcomes_reached.add(outcome.id)
     count = 1
     for fact in node.cube:
@@ -249,6 +266,11 @@ def _example(
     """A concrete answer sequence inside a cube, following the path's question order (a
     checklist gives one answer per item shown, in item order)."""
     answers: list[tuple[str, str]] = []
+    for fact in flow.presets:  # set before the first question: shown first
+        order = list(flow.facts[fact])
+        allowed = [order.index(v) for v in cube.get(fact, frozenset()) if v in order]
+        if allowed:
+            answers.append((fact, order[pick(allowed)]))
     for question_id in path:
         for fact in flow.questions[question_id].facts:
             order = list(flow.values(fact))
@@ -258,10 +280,17 @@ def _example(
     return tuple(answers)
 
 
+def example_answers(flow: Flow, cube: Cube, path: tuple[str, ...]) -> Answers:
+    """A concrete conversation inside a class: presets first, then the path's questions."""
+    return _example(flow, cube, path)
+
+
 def replay(
     flow: Flow, resolve: Resolver, answers: Answers, memo: dict[Answers, str] | None = None
 ) -> str:
     """Feed concrete answers to the engine's resolver; return the state reached.
+
+    Preset facts lead the answers (see `_example`): they are set before the first question.
 
     A checklist takes the answers for the items it shows on that path. The engine is pure,
     so the state after a prefix of answers is always the same: `memo` keeps it across
@@ -269,6 +298,9 @@ def replay(
     state = flow.start
     facts: dict[str, str] = {}
     index = 0
+    while index < len(answers) and answers[index][0] in flow.presets:
+        facts[answers[index][0]] = answers[index][1]
+        index += 1
     while index < len(answers):
         question = flow.questions.get(state)
         if question is None:

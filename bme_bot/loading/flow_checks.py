@@ -62,6 +62,14 @@ def check_structure(
                     f"questions.{question.id}.options.{name}",
                     f"button payload would be {size} bytes, over Telegram's {MAX_CALLBACK_BYTES}: shorten the ids",
                 )
+    for question in flow.questions.values():
+        for fact in question.facts:
+            if fact in flow.presets:
+                reader.issue(
+                    question.line,
+                    f"questions.{question.id}",
+                    f"asks {fact!r}, a preset fact: whoever starts the conversation sets it",
+                )
     for router in flow.routers.values():
         if not router.routes:
             reader.issue(router.line, f"routers.{router.id}", "state has no way out (no routes)")

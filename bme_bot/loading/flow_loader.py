@@ -71,7 +71,7 @@ def parse_flow(text: str, file: str = "<flow>", content: ContentLibrary | None =
 
 def _build(reader: Reader, top: LineMap) -> Flow:
     """Every section in file-format order; issues are collected, not raised, on the way."""
-    facts, unsure = read_facts(reader, top)
+    facts, unsure, presets = read_facts(reader, top)
     conditions = ConditionReader(reader, facts, unsure)
     questions = read_questions(reader, conditions, facts, top)
     routers = read_routers(reader, conditions, top)
@@ -89,6 +89,7 @@ def _build(reader: Reader, top: LineMap) -> Flow:
     notes = read_section(reader, conditions, top, NOTES)
     disposition_content = read_dispositions(reader, top)
     safety_net = top.get("safety_net")
+    follows = top.get("follows")
     return Flow(
         id=reader.ident(top.get("id"), top.lines.get("id", 1), "id"),
         version=reader.text(top.get("version"), top.lines.get("version", 1), "version"),
@@ -108,4 +109,6 @@ def _build(reader: Reader, top: LineMap) -> Flow:
         title=str(top.get("title", "")),
         source=reader.file,
         unsure=unsure,
+        presets=presets,
+        follows="" if follows is None else reader.ident(follows, top.lines["follows"], "follows"),
     )

@@ -19,6 +19,7 @@ TOP_KEYS = {
     "id": True,
     "version": True,
     "title": False,
+    "follows": False,
     "start": True,
     "facts": True,
     "questions": True,
@@ -53,7 +54,7 @@ ITEM_KEYS = {
     "if_unsure": False,
     "no_synonyms": False,
 }
-FACT_KEYS = {"values": True, "unsure_counts_as": False}
+FACT_KEYS = {"values": True, "unsure_counts_as": False, "preset": False}
 SCALE_KEYS = {"unit": True, "bands": True}
 SCALE_UNITS = ("years", "days")
 ROUTE_KEYS = {"id": False, "when": False, "goto": True}
@@ -64,6 +65,7 @@ OUTCOME_KEYS = {
     "content": False,
     "advice": False,
     "guidance": False,
+    "offer_checkin": False,
 }
 RESERVED_OPTIONS = frozenset({CHECKLIST_DONE, CHECKLIST_NONE})
 INVARIANT_KEYS = {"id": True, "description": True, "when": True, "at_least": True}

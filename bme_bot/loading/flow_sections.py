@@ -35,6 +35,7 @@ from bme_bot.loading.flow_schema import (
     STATE_ID,
     TOPIC_KEYS,
     Reader,
+    kind_of,
 )
 from bme_bot.loading.yaml_lines import LineList, LineMap
 
@@ -72,6 +73,16 @@ class Entry:
     def content_ids(self, name: str) -> tuple[str, ...]:
         _, line, key = self._field(name)
         return read_content_ids(self.reader, self.body.get(name, LineList()), line, key)
+
+    def flag(self, name: str) -> bool:
+        """An optional true/false key (absent is false)."""
+        value, line, key = self._field(name)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.reader.issue(line, key, f"expected true or false, got {kind_of(value)}")
+            return False
+        return value
 
     def disposition(self, name: str, *, ending: bool = False) -> str:
         """A disposition's name; with `ending`, also NO_DISPOSITION (an ending, no advice)."""
@@ -136,6 +147,7 @@ def _outcome(e: Entry) -> Outcome:
         e.line,
         e.optional_id("advice"),
         e.optional_id("guidance"),
+        e.flag("offer_checkin"),
     )
 
 
@@ -188,14 +200,18 @@ def read_dispositions(reader: Reader, top: LineMap) -> dict[str, str]:
     return content
 
 
-def read_facts(reader: Reader, top: LineMap) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    """The declared facts and, for those that may be answered "not sure", the value each
-    counts as: `fever: {values: ["yes", "no", "unsure"], unsure_counts_as: "yes"}`."""
+def read_facts(
+    reader: Reader, top: LineMap
+) -> tuple[dict[str, tuple[str, ...]], dict[str, str], tuple[str, ...]]:
+    """The declared facts; for those that may be answered "not sure", the value each counts
+    as (`fever: {values: ["yes", "no", "unsure"], unsure_counts_as: "yes"}`); and the preset
+    facts, which no question asks (`original: {values: [soon, routine], preset: true}`)."""
     facts: dict[str, tuple[str, ...]] = {}
     unsure: dict[str, str] = {}
+    presets: list[str] = []
     raw = reader.mapping(top.get("facts"), top.lines.get("facts", 1), "facts", None)
     if raw is None:
-        return facts, unsure
+        return facts, unsure, ()
     for name in raw:
         key = f"facts.{name}"
         line = raw.lines[name]
@@ -207,6 +223,16 @@ def read_facts(reader: Reader, top: LineMap) -> tuple[dict[str, tuple[str, ...]]
         if isinstance(declared, LineMap):
             body = reader.mapping(declared, line, key, FACT_KEYS)
             declared = body.get("values") if body is not None else None
+            if body is not None and "preset" in body:
+                preset = body["preset"]
+                if not isinstance(preset, bool):
+                    reader.issue(
+                        body.lines["preset"],
+                        f"{key}.preset",
+                        f"expected true or false, got {kind_of(preset)}",
+                    )
+                elif preset:
+                    presets.append(str(name))
             if body is not None and "unsure_counts_as" in body:
                 counts_as = reader.text(
                     body["unsure_counts_as"],
@@ -236,5 +262,7 @@ def read_facts(reader: Reader, top: LineMap) -> tuple[dict[str, tuple[str, ...]]
                 )
             else:
                 unsure[str(name)] = counts_as
+        if str(name) in presets and UNSURE in ids:
+            reader.issue(line, key, f"a preset fact is never answered, so it cannot be {UNSURE!r}")
         facts[str(name)] = tuple(ids)
-    return facts, unsure
+    return facts, unsure, tuple(presets)
