@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "diagram": _diagram,
             "stats": _stats,
             "telegram": _telegram,
+            "studio": _studio,
         }[command]
         return handler(args, settings)
     except BmeBotError as exc:
@@ -82,6 +83,11 @@ def _parser() -> argparse.ArgumentParser:
     diagram.add_argument("flow", nargs="?", type=Path)
     sub.add_parser("health", help="configuration valid, flows load, store reachable")
     sub.add_parser("stats", help="anonymous counters as a table")
+    from bme_bot.studio.options import add_arguments as studio_arguments
+
+    studio_arguments(
+        sub.add_parser("studio", help="a local web page: the flow, a chat beside it, the proofs")
+    )
     telegram = sub.add_parser("telegram", help="run the Telegram bot (polling or webhook)")
     telegram.add_argument("--base-url", help="Bot API base URL (default: TELEGRAM_API_BASE_URL)")
     telegram.add_argument("--webhook-url", help="public webhook URL (default: WEBHOOK_URL)")
@@ -227,6 +233,12 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
 
     print(asyncio.run(show()))
     return 0
+
+
+def _studio(args: argparse.Namespace, settings: Settings) -> int:
+    from bme_bot.studio.run import run_studio
+
+    return run_studio(args, settings)
 
 
 def _telegram(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,185 @@
+"""The studio over HTTP: the page and its files, a conversation through the real engine,
+reload with a broken flow, a counterexample replayed, and a saved transcript that the
+console's transcript checker replays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bme_bot.cli import main
+
+EXAMPLE_FLOW = Path(__file__).resolve().parent.parent / "fixtures" / "flows_doc_example.yaml"
+
+CHAT = "t1"
+
+
+async def post(client: Any, path: str, body: dict[str, Any], status: int = 200) -> Any:
+    response = await client.post(path, json=body)
+    assert response.status == status, await response.text()
+    return await response.json() if status == 200 else await response.text()
+
+
+async def act(client: Any, view: dict[str, Any], kind: str, **fields: Any) -> dict[str, Any]:
+    """Do what a tap or a typed line does, bound to the question on screen like a button."""
+    live = view["entries"][-1]["replies"][-1]
+    action = {"kind": kind, "question": live["question"], "turn": live["turn"], **fields}
+    return await post(client, "/api/chat", {"chat": CHAT, "action": action})
+
+
+async def test_page_and_static_files_are_served_with_strict_headers(client: Any) -> None:
+    page = await client.get("/")
+    text = await page.text()
+    assert page.status == 200
+    assert 'src="static/studio.js"' in text and "http" not in text.split("<body>")[0]
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    for name in ("studio.js", "studio.css"):
+        response = await client.get(f"/static/{name}")
+        assert response.status == 200
+        body = await response.text()
+        assert "https://" not in body and "http://" not in body  # nothing fetched elsewhere
+    assert (await client.get("/static/../server.py")).status == 404
+
+
+async def test_flow_info_and_graph_name_every_state(client: Any) -> None:
+    info = await (await client.get("/api/flow")).json()
+    assert info["flows"] == ["flows_doc_example.yaml", "unsafe_flow.yaml"]
+    assert info["errors"] == []
+    assert info["nodes"]["walk"]["why"].startswith("Not being able to take 4 steps")
+    svg = await (await client.get("/api/graph.svg")).text()
+    for state in ("consent", "walk", "warning_signs", "decide", "cannot_walk", "settling"):
+        assert f'data-state="{state}"' in svg
+
+
+async def test_buttons_reach_an_emergency_with_the_rule_and_message(client: Any) -> None:
+    view = await post(client, "/api/chat", {"chat": CHAT})
+    assert view["state"] == "consent" and view["path"]["states"] == ["consent"]
+    view = await act(client, view, "choose", option="agree")
+    assert view["question"]["why"] == "Not being able to take 4 steps can mean a broken bone."
+    view = await act(client, view, "choose", option="unable")
+    assert view["done"] and view["state"] == "cannot_walk"
+    ending = view["ending"]
+    assert (ending["disposition"], ending["rule"], ending["route"]) == ("emergency", "E2", "E2")
+    assert "112" in ending["html"]
+    assert view["path"]["routes"] == ["consent#2", "E2"]
+    assert view["steps"][-1]["routes"][0]["short_circuit"] is True
+    assert [f["value"] for f in view["facts"]] == ["agree", "unable"]
+
+
+async def test_checklist_toggles_not_sure_and_the_routes_taken(client: Any) -> None:
+    view = await post(client, "/api/chat", {"chat": CHAT, "fresh": True})
+    view = await act(client, view, "choose", option="agree")
+    view = await act(client, view, "choose", option="normal")
+    assert view["question"]["id"] == "warning_signs"
+    view = await act(client, view, "toggle", fact="fever")
+    view = await act(client, view, "toggle", fact="fever")  # second tap: not sure
+    checklist = view["entries"][-1]["replies"][-1]["checklist"]
+    assert [(i["fact"], i["mark"]) for i in checklist] == [("fever", "unsure"), ("hot_swollen", "")]
+    view = await act(client, view, "choose", option="done")
+    fever = next(f for f in view["facts"] if f["fact"] == "fever")
+    assert (fever["value"], fever["counted_as"]) == ("unsure", "yes")
+    view = await act(client, view, "choose", option="stable")
+    assert (view["ending"]["rule"], view["ending"]["disposition"]) == ("U3", "urgent")
+    assert view["steps"][-1]["routes"][-1]["id"] == "U3"
+    view = await post(
+        client, "/api/chat", {"chat": CHAT, "action": {"kind": "command", "name": "back"}}
+    )
+    assert view["state"] == "trend" and not view["done"]
+    assert "U3" not in view["path"]["routes"]
+
+
+async def test_counterexample_replays_itself_in_the_chat(client: Any) -> None:
+    await post(client, "/api/select", {"name": "unsafe_flow.yaml"})
+    check = await (await client.get("/api/check")).json()
+    assert not check["ok"]
+    p1 = next(p for p in check["properties"] if p["id"] == "P1")
+    assert not p1["proved"] and p1["counterexample"] == [
+        ["fever", "yes"],
+        ["red_hot_swollen", "yes"],
+    ]
+    assert "FAIL P1 violated" in check["text"]
+    view = await post(client, "/api/replay", {"chat": CHAT, "answers": p1["counterexample"]})
+    assert view["done"] and view["ending"]["outcome"] == "fine"
+    assert view["ending"]["disposition"] == "self_care"
+    assert {f["fact"]: f["value"] for f in view["facts"]} == {
+        "fever": "yes",
+        "red_hot_swollen": "yes",
+    }
+    assert [e["said"] for e in view["entries"][1:]] == ["Yes", "Yes"]
+
+
+async def test_check_reports_paths_and_properties_of_a_sound_flow(client: Any) -> None:
+    check = await (await client.get("/api/check")).json()
+    assert not check["ok"]  # `check DIR` checks every flow there, and one is unsafe
+    assert "proved P9" in check["text"] and "FAIL P1 violated" in check["text"]
+    assert {p["id"] for p in check["properties"]} >= {"P1", "P2", "P8", "P9", "P6", "P11"}
+    assert all(p["proved"] for p in check["properties"])
+    by = {row["disposition"]: row for row in check["paths"]["by_disposition"]}
+    assert (
+        by["emergency"]["shortest"] == 2
+        and sum(r["paths"] for r in by.values()) == check["paths"]["total"]
+    )
+
+
+async def test_reload_shows_load_errors_with_file_and_line(client: Any, flows_dir: Path) -> None:
+    flow = flows_dir / "flows_doc_example.yaml"
+    good = flow.read_text()
+    flow.write_text(good.replace("goto: trend\n", "goto: nowhere\n", 1))
+    info = await post(client, "/api/reload", {})
+    assert info["errors"], "a route to an unknown state must be refused"
+    line = next(
+        n for n, text in enumerate(flow.read_text().splitlines(), 1) if "goto: nowhere" in text
+    )
+    assert any(f"{flow}:{line}" in error and "nowhere" in error for error in info["errors"])
+    await post(client, "/api/chat", {"chat": CHAT}, status=409)
+    check = await (await client.get("/api/check")).json()
+    assert not check["ok"] and any("nowhere" in e for e in check["load_errors"])
+    flow.write_text(good)
+    info = await post(client, "/api/reload", {})
+    assert info["errors"] == [] and info["generation"] == 3
+
+
+async def test_saved_transcript_replays_through_the_console(client: Any, tmp_path: Path) -> None:
+    view = await post(client, "/api/chat", {"chat": CHAT, "fresh": True})
+    view = await act(client, view, "text", text="ok")
+    view = await act(client, view, "choose", option="limp")
+    view = await act(client, view, "toggle", fact="hot_swollen")
+    view = await act(client, view, "toggle", fact="cold_numb")
+    view = await act(client, view, "toggle", fact="cold_numb")  # untick
+    view = await act(client, view, "toggle", fact="fever")
+    view = await act(client, view, "text", text="3?")  # typed, with two ticks on the message
+    assert {f["fact"]: f["value"] for f in view["facts"]}["cold_numb"] == "yes"  # careful: ? -> yes
+    view = await post(
+        client, "/api/chat", {"chat": CHAT, "action": {"kind": "command", "name": "back"}}
+    )
+    view = await act(client, view, "choose", option="none")
+    view = await post(
+        client, "/api/chat", {"chat": CHAT, "action": {"kind": "command", "name": "why"}}
+    )
+    view = await act(client, view, "choose", option="worsening")
+    assert view["ending"]["rule"] == "S5"
+    view = await act(client, view, "choose", option="topic:what_is_bme")
+    response = await client.get("/api/transcript", params={"chat": CHAT, "name": "Limp, worse"})
+    assert response.status == 200
+    assert response.headers["X-Transcript-Replay"] == "OK"
+    assert 'filename="limp_worse.yaml"' in response.headers["Content-Disposition"]
+    text = await response.text()
+    inputs = [step["input"] for step in yaml.safe_load(text)["steps"]]
+    assert inputs == ["ok", "2", "1 2 3", "/back", "none", "/why", "3", "topic:what_is_bme"]
+    saved = tmp_path / "saved.yaml"
+    saved.write_text(text)
+    example = EXAMPLE_FLOW
+    assert main(["console", "--flow", str(example), "--transcript", str(saved)]) == 0
+    saved.write_text(text.replace("rule: S5", "rule: C1"))
+    assert main(["console", "--flow", str(example), "--transcript", str(saved)]) == 1
+
+
+async def test_bad_requests_are_refused(client: Any) -> None:
+    await post(client, "/api/chat", {"chat": "../x"}, status=400)
+    await post(client, "/api/chat", {"chat": CHAT, "action": {"kind": "shell"}}, status=400)
+    await post(client, "/api/replay", {"chat": CHAT, "answers": "fever=yes"}, status=400)
+    await post(client, "/api/select", {"name": "/etc/passwd"}, status=404)
+    form = await client.post("/api/reload", data="x=1")
+    assert form.status == 415  # a cross-site form cannot post JSON
