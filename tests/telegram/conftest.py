@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from fake_bot_api import FakeBotApi
 from telegram import Update
 from telegram.ext import TypeHandler
 from tg_harness import TOKEN, WEBHOOK_SECRET, BotEnv, Factory, FlakyStore
@@ -23,6 +22,7 @@ from bme_bot.config import Secret
 from bme_bot.core.engine import Engine
 from bme_bot.logs import setup_logging, teardown_logging
 from bme_bot.service import Service
+from bme_bot.testing.fake_bot_api import FakeBotApi
 
 
 @pytest.fixture()

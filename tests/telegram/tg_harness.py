@@ -11,11 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fake_bot_api import FakeBotApi
-
 from bme_bot.adapters.telegram.runtime import TelegramRuntime
 from bme_bot.storage.base import StoreError
 from bme_bot.storage.memory import MemoryStore
+from bme_bot.testing.fake_bot_api import FakeBotApi
 
 TOKEN = "123456789:AAHfakeTOKENfakeTOKENfakeTOKEN_abcde"
 WEBHOOK_SECRET = "s3cret-webhook_TOKEN-0123456789"

@@ -37,6 +37,7 @@ from .actions import (
 )
 from .memory import MAX_REMEMBERED, AskedMemory
 from .rendering import Keyboard, escape
+from .reply import defer_answer
 
 log = logging.getLogger("bme_bot.telegram")
 
@@ -214,6 +215,10 @@ class Executor:
         raise AssertionError("unreachable")
 
     async def answer_query(self, query: CallbackQuery, text: str | None = None) -> None:
+        """Answer a tap: in the webhook's response body when one is open (a request fewer),
+        else with answerCallbackQuery."""
+        if defer_answer(query.id, text):
+            return
         try:
             await query.answer(text)
         except TelegramError as exc:  # too old (over 15 minutes) or already answered

@@ -10,7 +10,9 @@ unavailable store would lose the update. This one answers only after
 - a body over the limit -> 413; not JSON or not an update -> 400 (also an `update_id` that
   is not an int in 0 <= id < 2^63: it never reaches a store); another path -> 404;
 - the update processed -> 200, or 503 if the store was unavailable, so Telegram delivers it
-  again later (the service skips update ids it already handled).
+  again later (the service skips update ids it already handled). With `answer_in_response`,
+  a button tap's answerCallbackQuery is the JSON body of the 200 (reply.py): one outgoing
+  request fewer per tap. On a 503 Telegram ignores the body, so the answer is called instead.
 
 `GET /healthz` answers 200 for load balancers.
 """
@@ -26,12 +28,14 @@ from typing import Any, Final
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bme_bot.logs import log_event
 from bme_bot.storage.ids import valid_update_id
 
 from .handlers import Outcome, TelegramBot
+from .reply import close_reply, open_reply
 
 log = logging.getLogger("bme_bot.telegram.webhook")
 
@@ -99,8 +103,11 @@ class WebhookServer:
         listen: str = "127.0.0.1",
         port: int = 8080,
         max_body: int = 1_000_000,
+        answer_in_response: bool = False,
     ) -> None:
         self.application = application
+        self.answer_in_response = answer_in_response
+        """Answer button taps in the response body instead of with a request of their own."""
         self.bot = bot
         self._secret = secret.encode()
         self.path = path
@@ -167,6 +174,27 @@ class WebhookServer:
         if not valid_update_id(data["update_id"]):  # a bool, negative or >= 2^63: no store
             log_event(log, "update_dropped", logging.WARNING, reason="update_id_out_of_range")
             return web.Response(status=400, text="bad request\n")
-        if await self.bot.process(self.application, update) is Outcome.UNAVAILABLE:
+        if not (self.answer_in_response and update.callback_query is not None):
+            if await self.bot.process(self.application, update) is Outcome.UNAVAILABLE:
+                return web.Response(status=503, text="temporarily unavailable\n")
+            return web.Response(text="ok\n")
+        reply, token = open_reply()
+        try:
+            outcome = await self.bot.process(self.application, update)
+        finally:
+            close_reply(token)
+        if outcome is Outcome.UNAVAILABLE:
+            if reply.body is not None:  # Telegram reads no body with a 503: answer it now
+                await self._answer_now(reply.body)
             return web.Response(status=503, text="temporarily unavailable\n")
+        if reply.body is not None:
+            return web.json_response(reply.body)
         return web.Response(text="ok\n")
+
+    async def _answer_now(self, body: dict[str, Any]) -> None:
+        try:
+            await self.application.bot.answer_callback_query(
+                body["callback_query_id"], text=body.get("text")
+            )
+        except TelegramError as exc:
+            log_event(log, "callback_answer_failed", logging.WARNING, error=type(exc).__name__)
