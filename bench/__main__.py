@@ -4,6 +4,7 @@ python -m bench                      # everything, 3 runs of each figure
 python -m bench --quick              # smaller counts (100 users only), for a quick look
 python -m bench --only engine,memory # some parts: engine memory fullstack verifier startup
 python -m bench --runs 5 --users 100,1000
+python -m bench --only fullstack --delays 0,30,80 --bots ptb,bme --modes webhook --seconds 20
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ PARTS = {
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _ints(text: str | None) -> tuple[int, ...] | None:
+    return tuple(int(v) for v in text.split(",")) if text else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts, 100 users only")
@@ -36,7 +41,22 @@ def main(argv: list[str] | None = None) -> int:
         "--only", action="append", default=[], help=f"comma-separated parts: {', '.join(PARTS)}"
     )
     parser.add_argument("--runs", type=int, default=3, help="repeats of each figure (>= 1)")
-    parser.add_argument("--users", help="full stack user counts, e.g. 100,1000")
+    parser.add_argument(
+        "--users", help="full stack people: one count, or one per delay (e.g. 100,40,40)"
+    )
+    parser.add_argument("--delays", help="full stack Bot API delays in ms (default 0,30,80)")
+    parser.add_argument(
+        "--bots",
+        help=f"full stack bots (default {','.join(fullstack.DEFAULT_BOTS)}; "
+        f"all: {','.join(fullstack.BOTS)})",
+    )
+    parser.add_argument("--modes", help="full stack modes (default polling,webhook)")
+    parser.add_argument("--seconds", type=float, help="full stack: bound on each run's load")
+    parser.add_argument(
+        "--send-rate",
+        default="0",
+        help="bme-bot's TELEGRAM_SEND_RATE in full stack runs ('default': the bot's own)",
+    )
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args(argv)
@@ -54,9 +74,17 @@ def main(argv: list[str] | None = None) -> int:
     for part in wanted:
         print(f"running {part} ...", file=sys.stderr, flush=True)
         part_started = time.perf_counter()
-        if part == "fullstack" and args.users:
-            users = tuple(int(u) for u in args.users.split(","))
-            got = fullstack.run(quick=args.quick, runs=runs, users=users)
+        if part == "fullstack":
+            got = fullstack.run(
+                quick=args.quick,
+                runs=runs,
+                users=_ints(args.users),
+                delays=_ints(args.delays),
+                bots=args.bots.split(",") if args.bots else None,
+                modes=args.modes.split(",") if args.modes else None,
+                seconds=args.seconds,
+                send_rate=args.send_rate,
+            )
         else:
             got = PARTS[part](quick=args.quick, runs=runs)
         timings[part] = time.perf_counter() - part_started
@@ -70,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         f"medians of {runs} run(s){' (quick)' if args.quick else ''}; {total:.0f} s in all"
     )
     print(table(rows, markdown=args.markdown))
+    for row in rows:
+        if "markdown" in row.extra:
+            print("\n" + row.extra["markdown"])
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"{stamp}.json"

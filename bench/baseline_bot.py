@@ -12,8 +12,18 @@ next question; after the last one, a ~1.4 KB advice text with a "Start again" bu
 Polling uses `Application.run_polling()`. Webhook mode uses a small aiohttp server that checks
 the secret header, puts the update on the application's queue and answers 200 at once, as
 PTB's own `run_webhook` does (that needs tornado, which is not installed here).
-BASELINE_CONCURRENT=1 sets `concurrent_updates(True)` (as bme-bot runs); PTB advises False for
-ConversationHandler, which is BASELINE_CONCURRENT=0.
+
+BASELINE_KIND picks the variant:
+- `plain` (default): one update at a time, answers in memory. PTB advises no concurrency for
+  a ConversationHandler; this is the hand-written bot of the issue.
+- `pickle`: the same, durable: `PicklePersistence(update_interval=1)` writes the conversation
+  states and user_data to a file every second (a crash loses at most about a second).
+- `perchat`: the stronger opponent. Different chats at once, each chat in order: a custom
+  `BaseUpdateProcessor` (`PerChatProcessor`) holds one lock per chat, so the
+  ConversationHandler has set a chat's state before that chat's next update is matched.
+- `concurrent`: `concurrent_updates(True)` with no per-chat order, which breaks the
+  ConversationHandler (taps matched against an old state); kept to show why.
+BASELINE_CONCURRENT=1 is the old name of `concurrent`.
 """
 
 from __future__ import annotations
@@ -24,6 +34,8 @@ import logging
 import os
 import signal
 import warnings
+from collections.abc import Awaitable
+from typing import Any
 
 from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -31,10 +43,12 @@ from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
+    PicklePersistence,
 )
 from telegram.warnings import PTBUserWarning
 
@@ -181,13 +195,56 @@ def make_answer(index: int):  # type: ignore[no-untyped-def]
     return answer
 
 
+class PerChatProcessor(BaseUpdateProcessor):
+    """Updates of different chats at once (up to `max_concurrent_updates`), each chat's in
+    arrival order: PTB starts one task per update in order, and asyncio's locks are FIFO."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] = self._users.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:  # bounded: no lock kept for an idle chat
+                del self._users[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def kind() -> str:
+    if os.environ.get("BASELINE_CONCURRENT", "0") == "1":
+        return "concurrent"
+    return os.environ.get("BASELINE_KIND", "plain")
+
+
 def build() -> Application:  # type: ignore[type-arg]
     builder = ApplicationBuilder().token(os.environ["TELEGRAM_BOT_TOKEN"])
     base = os.environ.get("TELEGRAM_API_BASE_URL")
     if base:
         builder = builder.base_url(base)
-    if os.environ.get("BASELINE_CONCURRENT", "0") == "1":
+    variant = kind()
+    if variant == "concurrent":
         builder = builder.concurrent_updates(True)
+    elif variant == "perchat":
+        builder = builder.concurrent_updates(PerChatProcessor(256))
+    elif variant == "pickle":
+        path = os.path.join(os.environ.get("BME_DATA_DIR", "."), "baseline.pickle")
+        builder = builder.persistence(PicklePersistence(path, update_interval=1))
     if os.environ.get("WEBHOOK_URL"):
         builder = builder.updater(None)
     application = builder.build()
@@ -197,6 +254,8 @@ def build() -> Application:  # type: ignore[type-arg]
             entry_points=[CommandHandler("start", start)],
             states={i: [CallbackQueryHandler(make_answer(i))] for i in range(len(QUESTIONS))},
             fallbacks=[CommandHandler("start", start)],
+            name="triage",
+            persistent=variant == "pickle",
         )
     application.add_handler(conversation)
     return application

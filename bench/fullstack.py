@@ -1,23 +1,32 @@
-"""3. Full stack: the real `bme-bot telegram` process against a fake Bot API server.
+"""3. Full stack: the real `bme-bot telegram` process against the fake Bot API, beside PTB bots.
 
 Two processes per run, both on 127.0.0.1: the fake Telegram with its simulated people
-(bench/fakeapi.py, pinned to CPU 1) and the bot (pinned to CPU 0), so the server's work is
-never counted as the bot's. N people (100 and 1,000) each complete the whole 16-question
-conversation by button taps, all at once, in polling and in webhook mode. bme-bot runs with
-its SQLite store (a fresh file per run) and with Redis (database 14, key prefix `bmebench`,
-deleted afterwards), logging at its default level (INFO, JSON lines to a file).
+(bench/loadgen.py on `bme_bot.testing.fake_bot_api`, pinned to CPU 1) and the bot (pinned to
+CPU 0), so the server's work is never counted as the bot's. N people each go through the whole
+conversation by button taps, all at once (a closed loop), in polling and in webhook mode, with
+every Bot API response held 0, 30 or 80 ms (`--api-delay-ms`: a real round trip to Telegram).
 
-The baseline (bench/baseline_bot.py) runs the same way against the same fake server. It
-processes updates one at a time, as PTB requires for a ConversationHandler: with
-`concurrent_updates(True)` a tap that arrives before the handler has returned its next state is
-matched against the old state, and in a trial 31 of 100 conversations stalled or answered a
-question twice (`BASELINE_CONCURRENT=1` reproduces it). bme-bot handles 8 updates at once by
-default; the row "1 in flight" runs it one at a time like the baseline (like for like: on
-loopback a Bot API round trip costs nothing, so concurrency only adds httpcore's pool scans,
-while on a real network it hides the round trips). Ratios are bme-bot / baseline within
-the same `python -m bench` run: throughput above 1.0x and latency below 1.0x favour bme-bot.
-Each run is bounded (60 s + 0.35 s per user); a run that does not finish is reported as
-INCOMPLETE with the throughput of the updates that were answered.
+The bots (`BOTS`):
+- `ptb`: the hand-written PTB bot with a ConversationHandler, one update at a time, in memory
+  (bench/baseline_bot.py): the baseline of the targets.
+- `ptb-pickle`: the same, durable with PicklePersistence(update_interval=1).
+- `ptb-perchat`: the stronger opponent: different chats at once, each chat in order (a custom
+  BaseUpdateProcessor).
+- `bme`: bme-bot with its SQLite store (a fresh file per run), logging at INFO to a file, 8
+  updates in flight (its default).
+- `bme-reply`, `bme-pool8`: bme-bot with one performance change switched on
+  (bench/bme_variant.py): taps answered in the webhook response; a Bot API pool of 8.
+
+bme-bot runs with TELEGRAM_CHAT_RATE=0 (the people tap with no pause) and, unless
+`send_rate="default"`, TELEGRAM_SEND_RATE=0: the PTB bots have no send limiter either.
+
+The machine is shared and noisy: the bots are interleaved run by run (A, B, C, A, B, C, ...),
+and before each run the 1-minute load average and the CPU share other processes used over
+half a second (from /proc/stat, while this bench is idle) are recorded. Medians with ranges.
+
+Every run is bounded: at most `seconds` of load (the throughput is then that of the updates
+answered in time, and the run is marked incomplete; the median latency of a slow bot is then
+that of its answered updates only, which flatters it), and `users` people.
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +48,41 @@ from bench.common import BME_BOT, REPO, Row, median, percentile
 
 TOKEN = "123456789:" + "B" * 35
 SECRET = "bench-secret-0123456789"
-REDIS_URL = "redis://127.0.0.1:6379/14"
-REDIS_PREFIX = "bmebench_fs"
+DELAYS_MS = (0, 30, 80)
+MODES = ("polling", "webhook")
+
+
+@dataclass(frozen=True)
+class Bot:
+    key: str
+    label: str
+    command: tuple[str, ...]
+    env: dict[str, str] = field(default_factory=dict)
+    bme: bool = False
+    webhook_only: bool = False
+
+
+BASELINE = (sys.executable, "-m", "bench.baseline_bot")
+VARIANT = (sys.executable, "-m", "bench.bme_variant")
+BOTS: dict[str, Bot] = {
+    b.key: b
+    for b in (
+        Bot("ptb", "PTB, one at a time", BASELINE, {"BASELINE_KIND": "plain"}),
+        Bot("ptb-pickle", "PTB + PicklePersistence(1 s)", BASELINE, {"BASELINE_KIND": "pickle"}),
+        Bot("ptb-perchat", "PTB, chats at once", BASELINE, {"BASELINE_KIND": "perchat"}),
+        Bot("bme", "bme-bot (SQLite)", (BME_BOT, "telegram"), bme=True),
+        Bot(
+            "bme-reply",
+            "bme-bot, answer in reply",
+            VARIANT,
+            {"BENCH_ANSWER_IN_RESPONSE": "1"},
+            bme=True,
+            webhook_only=True,
+        ),
+        Bot("bme-pool8", "bme-bot, pool of 8", VARIANT, {"BENCH_POOL": "8"}, bme=True),
+    )
+}
+DEFAULT_BOTS = ("ptb", "ptb-pickle", "ptb-perchat", "bme")
 
 
 def free_port() -> int:
@@ -54,35 +99,28 @@ def _pin(cpu: int):  # type: ignore[no-untyped-def]
     return pin
 
 
-def redis_clean() -> None:
-    from redis import Redis
-
-    client = Redis.from_url(REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-    try:
-        for key in client.scan_iter(match=f"{REDIS_PREFIX}:*", count=1000):
-            client.delete(key)
-    finally:
-        client.close()
+def _cpu_times() -> tuple[int, int]:
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
-def redis_available() -> bool:
-    from redis import Redis
-
-    client = Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=1)
-    try:
-        return bool(client.ping())
-    except Exception:
-        return False
-    finally:
-        client.close()
+def noise(window: float = 0.5) -> dict[str, float]:
+    """The load average and the CPU share (all cores, %) busy over `window` seconds, taken
+    while this bench runs nothing: what other processes use."""
+    busy0, total0 = _cpu_times()
+    time.sleep(window)
+    busy1, total1 = _cpu_times()
+    share = 100.0 * (busy1 - busy0) / max(1, total1 - total0)
+    return {"load1": os.getloadavg()[0], "other_cpu_pct": round(share, 1)}
 
 
 def run_once(
-    bot: str, mode: str, users: int, store: str = "sqlite", in_flight: int | None = None
+    bot: Bot, mode: str, users: int, delay_ms: float, seconds: float, send_rate: str = "0"
 ) -> dict[str, Any]:
-    """One run; `bot` is "bme", "baseline" or "baseline-concurrent"; returns the fake server's
-    result. `in_flight` sets bme-bot's TELEGRAM_UPDATES_IN_FLIGHT (default: its own, 8)."""
-    deadline = 60.0 + users * 0.35
+    """One bounded run; returns the load generator's result plus the noise before it."""
+    before = noise()
     with tempfile.TemporaryDirectory(prefix="bme-bench-fs-") as tmp:
         out = Path(tmp) / "result.json"
         api_port, hook_port = free_port(), free_port()
@@ -92,6 +130,7 @@ def run_once(
             "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{api_port}/bot",
             "BME_DATA_DIR": tmp,
             "PYTHONUNBUFFERED": "1",
+            **bot.env,
         }
         for name in ("WEBHOOK_URL", "WEBHOOK_SECRET", "STORE_URL", "TELEGRAM_BOT_TOKEN_FILE"):
             env.pop(name, None)
@@ -102,32 +141,21 @@ def run_once(
                 WEBHOOK_LISTEN="127.0.0.1",
                 WEBHOOK_PORT=str(hook_port),
             )
-        if bot == "bme":
-            command = [BME_BOT, "telegram"]
-            # Like for like: the baseline has no flood limit and no send-rate limiter, and the
-            # simulated people tap with no pause. Production keeps both on (30 messages/s).
+        if bot.bme:
             env["TELEGRAM_CHAT_RATE"] = "0"
-            env["TELEGRAM_SEND_RATE"] = "0"
+            if send_rate == "default":
+                env.pop("TELEGRAM_SEND_RATE", None)
+            else:
+                env["TELEGRAM_SEND_RATE"] = send_rate
             env.pop("TELEGRAM_UPDATES_IN_FLIGHT", None)
-            if in_flight is not None:
-                env["TELEGRAM_UPDATES_IN_FLIGHT"] = str(in_flight)
-            env["STORE_URL"] = (
-                f"sqlite:///{tmp}/bot.sqlite3"
-                if store == "sqlite"
-                else f"{REDIS_URL}?prefix={REDIS_PREFIX}"
-            )
-            if store == "redis":
-                redis_clean()
-        else:
-            command = [sys.executable, "-m", "bench.baseline_bot"]
-            env["BASELINE_CONCURRENT"] = "1" if bot == "baseline-concurrent" else "0"
+            env["STORE_URL"] = f"sqlite:///{tmp}/bot.sqlite3"
         server_log = open(Path(tmp) / "server.log", "w")  # noqa: SIM115
         bot_log = open(Path(tmp) / "bot.log", "w")  # noqa: SIM115
         server = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "bench.fakeapi",
+                "bench.loadgen",
                 "--port",
                 str(api_port),
                 "--users",
@@ -137,7 +165,9 @@ def run_once(
                 "--out",
                 str(out),
                 "--deadline",
-                str(deadline),
+                str(seconds),
+                "--api-delay-ms",
+                str(delay_ms),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -153,7 +183,7 @@ def run_once(
             if not ready.startswith("READY"):
                 raise RuntimeError(f"fake server did not start: {ready!r}")
             proc = subprocess.Popen(
-                command,
+                list(bot.command),
                 stdout=bot_log,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -162,7 +192,7 @@ def run_once(
             )
             server.stdin.write(f"{proc.pid}\n")
             server.stdin.close()
-            server.wait(timeout=deadline + 60)
+            server.wait(timeout=seconds + 90)
         finally:
             if proc is not None:
                 proc.send_signal(signal.SIGTERM)
@@ -176,28 +206,26 @@ def run_once(
                 server.wait(timeout=10)
             server_log.close()
             bot_log.close()
-            if bot == "bme" and store == "redis":
-                redis_clean()
         if not out.exists():
             tail = (Path(tmp) / "bot.log").read_text()[-2000:]
             raise RuntimeError(f"no result from the fake server; bot log tail:\n{tail}")
-        result = json.loads(out.read_text())
-        if not result.get("complete"):
-            log = (Path(tmp) / "bot.log").read_text()
-            errors = [line for line in log.splitlines() if "Error" in line or "error" in line]
-            result["bot_log_errors"] = errors[:10]
-            result["first_error_context"] = log[
-                max(0, log.find("ERROR") - 200) : log.find("ERROR") + 2500
-            ]
-            result["bot_log_tail"] = log[-3000:]
-        return result
+        result: dict[str, Any] = json.loads(out.read_text())
+        if not result.get("answered"):
+            result["bot_log_tail"] = (Path(tmp) / "bot.log").read_text()[-3000:]
+    result.update(before)
+    return result
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
-    ups = [r["updates_per_second"] for r in results]
-    meds = [median(r["latencies_ms"]) for r in results]
-    p99s = [percentile(r["latencies_ms"], 0.99) for r in results]
-    cpu = [1000 * r["bot_cpu_seconds"] / r["updates"] for r in results]
+    ups = [r.get("updates_per_second", 0.0) for r in results]
+    meds = [median(r["latencies_ms"]) if r.get("latencies_ms") else float("nan") for r in results]
+    p99s = [percentile(r.get("latencies_ms", []), 0.99) for r in results]
+    cpu = [
+        1000 * r["bot_cpu_seconds"] / r["answered"] if r.get("answered") else float("nan")
+        for r in results
+    ]
+    loads = [r["load1"] for r in results]
+    others = [r["other_cpu_pct"] for r in results]
     return {
         "updates_per_second": median(ups),
         "latency_median_ms": median(meds),
@@ -205,69 +233,118 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "bot_cpu_ms_per_update": median(cpu),
         "runs_updates_per_second": ups,
         "runs_latency_median_ms": meds,
-        "runs_latency_p99_ms": p99s,
-        "complete": all(r.get("complete") for r in results),
-        "updates": results[0].get("updates"),
-        "server_cpu_share": median(r["server_cpu_seconds"] / r["seconds"] for r in results),
+        "runs_bot_cpu_ms_per_update": cpu,
+        "runs_load1": loads,
+        "runs_other_cpu_pct": others,
+        "complete_runs": sum(1 for r in results if r.get("complete")),
+        "runs": len(results),
+        "answered": [r.get("answered") for r in results],
+        "calls": results[-1].get("calls"),
+        "webhook_replies": results[-1].get("webhook_replies"),
     }
 
 
-def run(quick: bool = False, runs: int = 3, users: tuple[int, ...] | None = None) -> list[Row]:
-    sizes = users or ((100,) if quick else (100, 1000))
-    stores = ["sqlite"] + (["redis"] if not quick and redis_available() else [])
+def _span(values: Sequence[float], digits: int = 0) -> str:
+    clean = [v for v in values if v == v]
+    if not clean:
+        return "n/a"
+    m = median(clean)
+    if len(clean) == 1:
+        return f"{m:.{digits}f}"
+    return f"{m:.{digits}f} [{min(clean):.{digits}f}-{max(clean):.{digits}f}]"
+
+
+def markdown(cells: dict[tuple[int, str, str], dict[str, Any]], users: dict[int, int]) -> str:
+    """The table for docs/PERFORMANCE.md: delay x mode x bot, ratios against `ptb`."""
+    lines = [
+        "| delay | mode | bot | users | updates/s median [range] | x ptb | median latency ms"
+        " | x ptb | CPU ms/update [range] | load1 [range] | other CPU % | complete |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (delay, mode, key), s in cells.items():
+        base = cells.get((delay, mode, "ptb"))
+        ratio = lat = ""
+        if base and key != "ptb":
+            ratio = f"{s['updates_per_second'] / base['updates_per_second']:.2f}x"
+            lat = f"{s['latency_median_ms'] / base['latency_median_ms']:.2f}x"
+        lines.append(
+            f"| {delay} ms | {mode} | {BOTS[key].label} | {users[delay]} "
+            f"| {_span(s['runs_updates_per_second'])} | {ratio} "
+            f"| {_span(s['runs_latency_median_ms'])} | {lat} "
+            f"| {_span(s['runs_bot_cpu_ms_per_update'], 2)} | {_span(s['runs_load1'], 2)} "
+            f"| {_span(s['runs_other_cpu_pct'])} | {s['complete_runs']}/{s['runs']} |"
+        )
+    return "\n".join(lines)
+
+
+def run(
+    quick: bool = False,
+    runs: int = 3,
+    users: tuple[int, ...] | None = None,
+    delays: Sequence[int] | None = None,
+    bots: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    seconds: float | None = None,
+    send_rate: str = "0",
+) -> list[Row]:
+    """`users`: one count for every delay, or one per delay (default 100 at 0 ms, 40 with a
+    delay; quick: 10). `seconds`: the bound on each run's load (default 30; quick 10)."""
+    delays = tuple(delays or ((0, 30) if quick else DELAYS_MS))
+    keys = [k for k in (bots or (("ptb", "bme") if quick else DEFAULT_BOTS))]
+    unknown = [k for k in keys if k not in BOTS]
+    if unknown:
+        raise ValueError(f"unknown bot(s) {unknown}; choose from {list(BOTS)}")
+    modes = tuple(modes or MODES)
+    limit = seconds or (10.0 if quick else 30.0)
+    if users and len(users) == len(delays):
+        per_delay = dict(zip(delays, users, strict=True))
+    elif users:
+        per_delay = dict.fromkeys(delays, users[0])
+    else:
+        per_delay = {d: (10 if quick else (100 if d == 0 else 40)) for d in delays}
+    collected: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+    for number in range(runs):
+        for delay in delays:
+            for mode in modes:
+                for key in keys:  # interleaved: A, B, C, then A, B, C in the next run
+                    bot = BOTS[key]
+                    if bot.webhook_only and mode != "webhook":
+                        continue
+                    result = run_once(bot, mode, per_delay[delay], delay, limit, send_rate)
+                    collected.setdefault((delay, mode, key), []).append(result)
+                    print(
+                        f"  run {number + 1}/{runs} {delay:>2} ms {mode:<7} {key:<12} "
+                        f"{result.get('updates_per_second', 0):7.1f} upd/s "
+                        f"{'complete' if result.get('complete') else 'INCOMPLETE'} "
+                        f"load {result['load1']:.2f} other {result['other_cpu_pct']:.0f}%",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+    cells = {cell: summarise(results) for cell, results in collected.items()}
+    table = markdown(cells, per_delay)
+    print(table, file=sys.stderr)
     rows: list[Row] = []
-    for mode in ("polling", "webhook"):
-        for n in sizes:
-            configs: list[tuple[str, str, str, int | None]] = [("baseline", "", "baseline", None)]
-            configs += [("bme", s, f"bme-bot {s}", None) for s in stores]
-            # Like for like: one update at a time, as the baseline's ConversationHandler works.
-            configs.append(("bme", "sqlite", "bme-bot sqlite, 1 in flight", 1))
-            summaries: dict[str, dict[str, Any]] = {}
-            # Interleave the configurations run by run, so drift hits them all alike.
-            collected: dict[str, list[dict[str, Any]]] = {label: [] for *_, label, _ in configs}
-            for _ in range(runs):
-                for bot, store, label, in_flight in configs:
-                    result = run_once(bot, mode, n, store or "sqlite", in_flight)
-                    if not result.get("complete"):
-                        print(
-                            f"  warning: {label} {mode} {n} users did not complete: "
-                            f"{result.get('completed')}/{n}; {result.get('error', '')}",
-                            file=sys.stderr,
-                        )
-                    collected[label].append(result)
-            for label, results in collected.items():
-                summaries[label] = summarise(results)
-            base = summaries["baseline"]
-            for _bot, _store, label, _in_flight in configs:
-                s = summaries[label]
-                note = f"{s['bot_cpu_ms_per_update']:.2f} ms bot CPU/update"
-                if label.startswith("bme-bot"):
-                    note += (
-                        f"; {s['updates_per_second'] / base['updates_per_second']:.2f}x baseline "
-                        f"throughput, median latency {s['latency_median_ms'] / base['latency_median_ms']:.2f}x"
-                    )
-                if not s["complete"]:
-                    note += "; INCOMPLETE"
-                name = f"{mode}, {n:,} users, {label}"
-                rows.append(
-                    Row(
-                        "fullstack",
-                        f"{name}: updates/s",
-                        s["updates_per_second"],
-                        "/s",
-                        note,
-                        s["runs_updates_per_second"],
-                        {"summary": s},
-                    )
-                )
-                rows.append(
-                    Row(
-                        "fullstack",
-                        f"{name}: latency median / p99",
-                        s["latency_median_ms"],
-                        "ms",
-                        f"p99 {s['latency_p99_ms']:.0f} ms",
-                        s["runs_latency_median_ms"],
-                    )
-                )
+    for (delay, mode, key), s in cells.items():
+        base = cells.get((delay, mode, "ptb"))
+        note = f"{s['bot_cpu_ms_per_update']:.2f} ms bot CPU/update"
+        if base and key != "ptb":
+            note += (
+                f"; {s['updates_per_second'] / base['updates_per_second']:.2f}x ptb throughput, "
+                f"median latency {s['latency_median_ms'] / base['latency_median_ms']:.2f}x"
+            )
+        if s["complete_runs"] < s["runs"]:
+            note += f"; {s['runs'] - s['complete_runs']} run(s) cut at {limit:.0f} s"
+        rows.append(
+            Row(
+                "fullstack",
+                f"{delay} ms, {mode}, {per_delay[delay]} users, {key}: updates/s",
+                s["updates_per_second"],
+                "/s",
+                note,
+                s["runs_updates_per_second"],
+                {"summary": s, "delay_ms": delay, "mode": mode, "bot": key},
+            )
+        )
+    if rows:
+        rows[0].extra["markdown"] = table
     return rows
