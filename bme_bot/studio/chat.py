@@ -76,8 +76,9 @@ class StudioChat:
         kind = action.get("kind")
         if kind == "text":
             text = str(action.get("text", "")).strip()
+            said = action.get("said")
             if text:
-                await self._send(console_event(text), text, text)
+                await self._send(console_event(text), said if isinstance(said, str) else text, text)
         elif kind == "command":
             name = str(action.get("name", ""))
             if name not in COMMANDS:
@@ -154,6 +155,10 @@ class StudioChat:
 
     def transcript_steps(self) -> list[tuple[str, dict[str, Any]]]:
         return [(e.line, e.record) for e in self.entries if e.line is not None and e.record]
+
+    def replay_lines(self) -> list[tuple[str, str]]:
+        """(what was shown as said, the console line) of every turn a transcript keeps."""
+        return [(e.said or e.line, e.line) for e in self.entries if e.line is not None]
 
     def path_routes(self) -> list[str]:
         return [route for step in self.steps for route in step.trail]

@@ -68,7 +68,7 @@ def _flow_info(space: Workspace) -> dict[str, Any]:
     info: dict[str, Any] = {
         "flows": [p.name for p in space.flows],
         "selected": space.selected.name,
-        "source": str(space.selected),
+        "source": space.source,
         "errors": space.errors,
         "generation": space.generation,
         "title": "",
@@ -77,7 +77,7 @@ def _flow_info(space: Workspace) -> dict[str, Any]:
     if engine is not None and graph is not None:
         info["title"] = engine.flow.title or engine.flow.id
         info["version"] = engine.flow.version
-        info["nodes"] = node_details(engine, graph, str(space.selected))
+        info["nodes"] = node_details(engine, graph, space.source)
     return info
 
 
@@ -111,7 +111,7 @@ async def _view(space: Workspace, chat_id: str, *, fresh: bool = False) -> dict[
         raise web.HTTPConflict(text="studio: the flow does not load; see the errors")
     return {
         "generation": space.generation,
-        **chat_view(chat, space.engine, space.graph, str(space.selected)),
+        **chat_view(chat, space.engine, space.graph, space.source),
     }
 
 
@@ -147,7 +147,7 @@ async def _replay(request: web.Request) -> web.Response:
 
 async def _reload(request: web.Request) -> web.Response:
     space = _space(request)
-    space.load()
+    space.load(keep_chats=True)
     return web.json_response(_flow_info(space))
 
 

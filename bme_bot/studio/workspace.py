@@ -45,6 +45,7 @@ class Workspace:
     chats: dict[str, StudioChat] = field(default_factory=dict)
     service: Service | None = None
     _proofs: asyncio.Task[dict[str, Any]] | None = None
+    _carry: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -67,6 +68,8 @@ class Workspace:
             if not flows:
                 raise FileNotFoundError(f"no flow files found in {target}")
             selected = flows[0]
+            if transcripts is not None and content is None:
+                content = settings.content_locale_dir  # `check` needs content for coverage
         if content is not None and content != settings.content_locale_dir:
             settings = dataclasses.replace(
                 settings, content_dir=content.parent, locale=content.name
@@ -75,11 +78,24 @@ class Workspace:
         space.load()
         return space
 
-    def load(self) -> None:
-        """(Re)load the selected flow from disk; the conversations start again."""
+    @property
+    def source(self) -> str:
+        """The selected flow's file as people read it: relative to here when it is below."""
+        try:
+            return str(self.selected.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(self.selected)
+
+    def load(self, *, keep_chats: bool = False) -> None:
+        """(Re)load the selected flow from disk. With `keep_chats` each conversation is
+        replayed on the new flow (the lines a transcript would hold), so an author edits the
+        YAML, reloads, and sees the same answers under the new rules."""
         from bme_bot.loading.errors import LoadError
 
         self.generation += 1
+        self._carry = (
+            {cid: chat.replay_lines() for cid, chat in self.chats.items()} if keep_chats else {}
+        )
         self.chats.clear()
         self._proofs = None
         try:
@@ -90,7 +106,7 @@ class Workspace:
             return
         self.errors = []
         self.graph = build_graph(self.engine.flow)
-        self.svg = render_svg(self.graph, str(self.selected))
+        self.svg = render_svg(self.graph, self.source)
         self.service = Service(self.engine, MemoryStore())
 
     def select(self, name: str) -> bool:
@@ -113,6 +129,8 @@ class Workspace:
             chat = StudioChat(self.service, chat_id)
             await chat.start()
             self.chats[chat_id] = chat
+            for said, line in [] if fresh else self._carry.pop(chat_id, []):
+                await chat.act({"kind": "text", "text": line, "said": said})
         return chat
 
     def proofs(self) -> asyncio.Task[dict[str, Any]]:

@@ -183,3 +183,50 @@ async def test_bad_requests_are_refused(client: Any) -> None:
     await post(client, "/api/select", {"name": "/etc/passwd"}, status=404)
     form = await client.post("/api/reload", data="x=1")
     assert form.status == 415  # a cross-site form cannot post JSON
+
+
+async def test_reload_replays_the_conversation_on_the_edited_flow(
+    client: Any, flows_dir: Path
+) -> None:
+    view = await post(client, "/api/chat", {"chat": CHAT, "fresh": True})
+    view = await act(client, view, "choose", option="agree")
+    view = await act(client, view, "choose", option="limp")
+    assert view["state"] == "warning_signs"
+    flow = flows_dir / "flows_doc_example.yaml"
+    flow.write_text(flow.read_text().replace("Can you take 4 steps", "Can you walk 4 steps"))
+    await post(client, "/api/reload", {})
+    view = await post(client, "/api/chat", {"chat": CHAT})
+    assert [e["said"] for e in view["entries"][1:]] == ["Start", "Yes, with a limp"]
+    assert view["state"] == "warning_signs"
+    assert "Can you walk 4 steps" in view["entries"][1]["replies"][-1]["html"]
+
+
+async def test_coverage_of_golden_transcripts(
+    flows_dir: Path, open_space: Any, tmp_path: Path
+) -> None:
+    """A transcript saved from the studio counts for coverage when the studio is given it."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bme_bot.config import load_settings
+    from bme_bot.studio.server import make_app
+    from bme_bot.studio.workspace import Workspace
+
+    async with TestClient(TestServer(make_app(open_space(flows_dir)))) as first:
+        view = await post(first, "/api/chat", {"chat": CHAT})
+        view = await act(first, view, "choose", option="agree")
+        view = await act(first, view, "choose", option="unable")
+        saved = await (await first.get("/api/transcript", params={"chat": CHAT})).text()
+    transcripts = tmp_path / "transcripts"
+    transcripts.mkdir()
+    (transcripts / "e2.yaml").write_text(saved)
+    space = Workspace.open(
+        load_settings({}), flows_dir / "flows_doc_example.yaml", transcripts=transcripts
+    )
+    async with TestClient(TestServer(make_app(space))) as second:
+        check = await (await second.get("/api/check")).json()
+    coverage = check["coverage"]
+    assert (coverage["transcripts"], coverage["diverging"]) == (1, [])
+    assert coverage["routes"] == ["E2", "consent#2"]
+    assert "consent#1" in coverage["routes_never"] and "C1" in coverage["routes_never"]
+    assert coverage["outcomes"] == ["cannot_walk"]
+    assert "transitions covered 2/" in check["text"]

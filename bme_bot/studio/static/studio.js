@@ -33,10 +33,11 @@
   const json = async (path, body) => (await api(path, body)).json();
 
   // --- the flow and its picture ---------------------------------------------------------
-  async function loadFlow(info) {
+  async function loadFlow(info, keep) {
     state.flow = info || await json("api/flow");
     const flow = state.flow;
-    $("flow-title").textContent = flow.title ? `${flow.title} (v${flow.version}) · ${flow.source}` : flow.source;
+    $("flow-title").textContent = flow.title ? `${flow.title} (v${flow.version})` : flow.selected;
+    $("flow-title").title = flow.source;
     const select = $("flow-select");
     select.replaceChildren(...flow.flows.map((name) =>
       el("option", { value: name, selected: name === flow.selected, text: name })));
@@ -54,7 +55,7 @@
       state.view = null;
     } else {
       await loadGraph();
-      await chat(null, true);
+      await chat(null, !keep);
     }
     loadCheck();
   }
@@ -361,7 +362,7 @@
       button.addEventListener("click", () => act({ kind: "command", name: button.dataset.command })));
     $("reload").addEventListener("click", async () => {
       status("Reloading…");
-      try { await loadFlow(await json("api/reload", {})); status(state.flow.errors.length ? "The flow does not load" : "Reloaded"); }
+      try { await loadFlow(await json("api/reload", {}), true); status(state.flow.errors.length ? "The flow does not load" : "Reloaded"); }
       catch (error) { status(String(error.message || error)); }
     });
     $("flow-select").addEventListener("change", async (event) => {
