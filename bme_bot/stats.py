@@ -1,7 +1,8 @@
 """Anonymous usage counts as a plain-text table: `bme-bot stats`.
 
 The store keeps only counters with no chat ids: `conversations_started`, `outcome:<id>`,
-`asked:<question>`, `answered:<question>`. The flow turns outcome ids into rules and
+`asked:<question>`, `answered:<question>`; the check-in schedule keeps `checkin:<name>`
+(bme_bot.checkins.base.COUNTERS). The flow turns outcome ids into rules and
 dispositions; drop-off per question is how often it was asked and not answered.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from bme_bot.checkins.base import COUNTERS as CHECKIN_COUNTERS
+from bme_bot.checkins.base import CheckinStore, counter_name
 from bme_bot.core.flow import DISPOSITIONS, Flow
 from bme_bot.storage.base import Store
 
@@ -62,6 +65,15 @@ async def collect_stats(store: Store, flow: Flow) -> list[StatsRow]:
     return rows
 
 
+async def collect_checkin_stats(schedule: CheckinStore) -> list[StatsRow]:
+    """The check-in counters (offered, accepted, sent, answered, better/same/worse, ...),
+    kept beside the schedule, never with a chat id (raises StoreError)."""
+    counts = await schedule.counters()
+    return [
+        StatsRow("checkin", name, counts.get(counter_name(name), 0)) for name in CHECKIN_COUNTERS
+    ]
+
+
 def format_stats_table(rows: list[StatsRow]) -> str:
     """Plain text: conversations, then advice by disposition and rule, then questions."""
     out: list[str] = []
@@ -88,6 +100,10 @@ def format_stats_table(rows: list[StatsRow]) -> str:
             "Left here = asked minus answered: conversations that stopped at this question "
             "(or went /back past it).",
         ]
+    checkins = [r for r in rows if r.section == "checkin"]
+    if checkins:
+        body_c: list[list[str | int]] = [[r.name, r.count] for r in checkins]
+        out += ["", *_table(["Check-ins", "Count"], body_c)]
     return "\n".join(out) + "\n"
 
 
