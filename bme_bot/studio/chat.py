@@ -146,6 +146,13 @@ class StudioChat:
         if option in MENU_COMMANDS:
             return label, MENU_COMMANDS[option]
         if reply is not None and reply.checklist:
+            ticked = [
+                i.label + (" (not sure)" if i.mark == UNSURE else "")
+                for i in reply.checklist
+                if i.mark
+            ]
+            if option == "done" and ticked:
+                label = "Ticked: " + "; ".join(ticked)
             return label, option  # none or done; done becomes the marks line once answered
         if reply is not None:
             ids = [o.id for o in reply.options]

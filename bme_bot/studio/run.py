@@ -33,5 +33,5 @@ def run_studio(args: argparse.Namespace, settings: Settings) -> int:
     print(f"bme-bot studio: open {url}  (Ctrl-C stops it)", flush=True)
     if token:
         print("bme-bot studio: every request needs this token; share the address with care.")
-    web.run_app(make_app(space, token), host=host, port=args.port, print=None)
+    web.run_app(make_app(space, token), host=host, port=args.port, print=None, access_log=None)
     return 0

@@ -78,6 +78,7 @@ async def test_checklist_toggles_not_sure_and_the_routes_taken(client: Any) -> N
     checklist = view["entries"][-1]["replies"][-1]["checklist"]
     assert [(i["fact"], i["mark"]) for i in checklist] == [("fever", "unsure"), ("hot_swollen", "")]
     view = await act(client, view, "choose", option="done")
+    assert view["entries"][-1]["said"] == "Ticked: A fever, or feeling hot and shivery (not sure)"
     fever = next(f for f in view["facts"] if f["fact"] == "fever")
     assert (fever["value"], fever["counted_as"]) == ("unsure", "yes")
     view = await act(client, view, "choose", option="stable")

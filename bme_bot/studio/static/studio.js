@@ -66,7 +66,8 @@
     holder.innerHTML = text;
     const svg = holder.querySelector("svg");
     svg.removeAttribute("width"); svg.removeAttribute("height");
-    state.size = svg.viewBox.baseVal;
+    const box = svg.viewBox.baseVal; // live: copy it before the attribute goes
+    state.size = { width: box.width, height: box.height };
     svg.removeAttribute("viewBox");
     svg.addEventListener("click", (event) => {
       const node = event.target.closest(".node");
