@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", help="full stack modes (default polling,webhook)")
     parser.add_argument("--seconds", type=float, help="full stack: bound on each run's load")
     parser.add_argument(
+        "--profile", type=Path, help="full stack: py-spy each bot into PROFILE-<run>.txt"
+    )
+    parser.add_argument(
         "--send-rate",
         default="0",
         help="bme-bot's TELEGRAM_SEND_RATE in full stack runs ('default': the bot's own)",
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                 modes=args.modes.split(",") if args.modes else None,
                 seconds=args.seconds,
                 send_rate=args.send_rate,
+                profile=args.profile,
             )
         else:
             got = PARTS[part](quick=args.quick, runs=runs)

@@ -117,9 +117,17 @@ def noise(window: float = 0.5) -> dict[str, float]:
 
 
 def run_once(
-    bot: Bot, mode: str, users: int, delay_ms: float, seconds: float, send_rate: str = "0"
+    bot: Bot,
+    mode: str,
+    users: int,
+    delay_ms: float,
+    seconds: float,
+    send_rate: str = "0",
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """One bounded run; returns the load generator's result plus the noise before it."""
+    """One bounded run; returns the load generator's result plus the noise before it. With
+    `profile`, py-spy samples the bot (100 Hz, its own CPU) into that file (collapsed stacks)
+    while the run lasts; the sampling costs the bot a little CPU of its own."""
     before = noise()
     with tempfile.TemporaryDirectory(prefix="bme-bench-fs-") as tmp:
         out = Path(tmp) / "result.json"
@@ -190,9 +198,13 @@ def run_once(
                 cwd=REPO,
                 preexec_fn=_pin(0),
             )
+            spy = _spy(proc.pid, profile, seconds) if profile is not None else None
             server.stdin.write(f"{proc.pid}\n")
             server.stdin.close()
             server.wait(timeout=seconds + 90)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=30)
         finally:
             if proc is not None:
                 proc.send_signal(signal.SIGTERM)
@@ -214,6 +226,29 @@ def run_once(
             result["bot_log_tail"] = (Path(tmp) / "bot.log").read_text()[-3000:]
     result.update(before)
     return result
+
+
+def _spy(pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes]:
+    py_spy = str(Path(sys.executable).parent / "py-spy")
+    return subprocess.Popen(
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "100",
+            "--format",
+            "raw",
+            "--duration",
+            str(int(seconds) + 30),
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -286,6 +321,7 @@ def run(
     modes: Sequence[str] | None = None,
     seconds: float | None = None,
     send_rate: str = "0",
+    profile: Path | None = None,
 ) -> list[Row]:
     """`users`: one count for every delay, or one per delay (default 100 at 0 ms, 40 with a
     delay; quick: 10). `seconds`: the bound on each run's load (default 30; quick 10)."""
@@ -310,7 +346,12 @@ def run(
                     bot = BOTS[key]
                     if bot.webhook_only and mode != "webhook":
                         continue
-                    result = run_once(bot, mode, per_delay[delay], delay, limit, send_rate)
+                    spy = (
+                        profile.with_name(f"{profile.name}-{delay}ms-{mode}-{key}-{number + 1}.txt")
+                        if profile is not None
+                        else None
+                    )
+                    result = run_once(bot, mode, per_delay[delay], delay, limit, send_rate, spy)
                     collected.setdefault((delay, mode, key), []).append(result)
                     print(
                         f"  run {number + 1}/{runs} {delay:>2} ms {mode:<7} {key:<12} "
@@ -322,7 +363,6 @@ def run(
                     )
     cells = {cell: summarise(results) for cell, results in collected.items()}
     table = markdown(cells, per_delay)
-    print(table, file=sys.stderr)
     rows: list[Row] = []
     for (delay, mode, key), s in cells.items():
         base = cells.get((delay, mode, "ptb"))
