@@ -199,3 +199,14 @@ def test_loader_refuses_bad_presets(text: str, message: str) -> None:
     with pytest.raises(LoadError) as caught:
         parse_flow(text)
     assert any(message in str(issue) for issue in caught.value.issues), caught.value.issues
+
+
+def test_the_app_still_runs_the_triage_flow_with_two_flows_shipped() -> None:
+    """flows/ holds both files; the bot's main flow is picked by id (BME_FLOW)."""
+    from bme_bot.bootstrap import build_engine
+    from bme_bot.config import load_settings
+
+    settings = load_settings({})
+    shipped = {p.name for p in settings.flows_dir.glob("*.yaml")}
+    assert {"bme_triage.yaml", "checkin.yaml"} <= shipped
+    assert build_engine(settings).flow.id == "bme_triage"
