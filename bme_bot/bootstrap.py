@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bme_bot.config import Settings, check_writable_dir
 from bme_bot.core.engine import Engine
-from bme_bot.loading.content_loader import load_content
+from bme_bot.loading.content_loader import load_content, load_vocabulary
 from bme_bot.loading.flow_loader import load_flow
 from bme_bot.service import Service
 from bme_bot.storage.base import Store
@@ -44,10 +44,12 @@ class App:
 
 
 def build_engine(settings: Settings, *, flow_path: Path | None = None) -> Engine:
-    """The configured flow (or `flow_path`) with its content; LoadError names file:line."""
+    """The configured flow (or `flow_path`) with its content and the words of questions
+    (`questions.yaml` beside the content); LoadError names file:line."""
     content = load_content(settings.content_locale_dir)
+    vocabulary = load_vocabulary(settings.content_locale_dir, settings.locale)
     flow = load_flow(flow_path or settings.flow_path, content)
-    return Engine(flow, content, default_region=settings.default_region)
+    return Engine(flow, content, default_region=settings.default_region, vocabulary=vocabulary)
 
 
 def open_configured_store(settings: Settings, *, store_url: str | None = None) -> Store:

@@ -34,10 +34,10 @@ from bme_bot.storage.memory import MemoryStore
 CHAT = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
 GOODBYE = "Goodbye. Take care."
-COMMANDS_LINE = "Commands: /back /restart /why /topics /region /privacy /forget /help /quit"
+COMMANDS_LINE = "Commands: /ask /back /restart /why /topics /region /privacy /forget /help /quit"
 BANNER = (
     "bme-bot console: education, not a diagnosis.\n"
-    "Type a number or an answer in your own words.\n"
+    "Type a number or an answer in your own words, or ask a question (/ask ...).\n"
     f"{COMMANDS_LINE}\n\n"
 )
 MENU_ID = re.compile(r"^(?:topic|region):\S+$")
@@ -131,6 +131,7 @@ def run_json(
         replies, session = loop.run_until_complete(console.start())
         record = turn_record(engine, replies, session)
         _write_json(out, record)
+        engine.asking.warm()  # the question index, built while the first line is read
         if options.recorder:
             options.recorder.started(record, session)
         for raw in lines:
@@ -211,6 +212,8 @@ def run_interactive(
         if options.recorder:
             options.recorder.started(turn_record(engine, replies, session), session)
         out.write(render_turn(replies, _progress(engine, session)))
+        out.flush()
+        engine.asking.warm()  # the question index, built while the person reads the prompt
         while True:
             raw = read("> ")
             if raw is None or raw.strip().lower() in QUIT:

@@ -30,7 +30,9 @@ def turn_record(engine: Engine, replies: list[Reply], session: Session | None) -
     are the last reply's choices (for a checklist: its items with their marks, then none and
     done); `topics` are the topics this turn listed (by /topics, or the menu after the advice);
     `facts` are the answers as given (`unsure` kept); `progress` counts answers given and the
-    most a conversation from here can take in all.
+    most a conversation from here can take in all. `found` lists the content sections that
+    answer a typed question, best first (`[]` otherwise); `alert` is "emergency" or "urgent"
+    when the turn answered a red flag found in typed text, else null.
     """
     last = replies[-1] if replies else None
     outcome = engine.flow.outcomes.get(session.outcome or "") if session else None
@@ -47,6 +49,12 @@ def turn_record(engine: Engine, replies: list[Reply], session: Session | None) -
         "facts": dict(session.facts) if session else {},
         "progress": {"answered": answered, "at_most": at_most},
         "kinds": [r.kind for r in replies],
+        "found": [
+            {"topic": f.topic, "section": f.section, "score": f.score}
+            for r in replies
+            for f in r.found
+        ],
+        "alert": next((r.alert for r in replies if r.alert), None),
     }
 
 

@@ -10,17 +10,19 @@ callables, never as strings (a string would be imported as `module.func` by `tra
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from transitions import Machine
 
 from bme_bot.core import lay
+from bme_bot.core.asking import Asking, Vocabulary
 from bme_bot.core.callbacks import menu_event
 from bme_bot.core.conditions import compile_condition, evaluate
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.events import (
     Answer,
+    Ask,
     Back,
     Event,
     Forget,
@@ -47,7 +49,15 @@ from bme_bot.core.replies import (
 )
 from bme_bot.core.session import Session
 from bme_bot.core.typed_answers import TypedAnswers
-from bme_bot.core.wording import DETOUR_PREFIX, Wording, open_id
+from bme_bot.core.wording import (
+    ASK_HOW,
+    DETOUR_PREFIX,
+    DIAGNOSIS_DECLINE,
+    DIAGNOSIS_NEAREST,
+    DOSE_DECLINE,
+    Wording,
+    open_id,
+)
 
 
 class FlowStuck(RuntimeError):
@@ -76,7 +86,12 @@ class Engine:
     """Runs one flow for any number of sessions; holds no per-user state."""
 
     def __init__(
-        self, flow: Flow, content: ContentLibrary, *, default_region: str = DEFAULT_REGION
+        self,
+        flow: Flow,
+        content: ContentLibrary,
+        *,
+        default_region: str = DEFAULT_REGION,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         region = find_region(default_region)
         if region is None:
@@ -90,6 +105,7 @@ class Engine:
         self._progress = Progress(flow)
         self.typed = TypedAnswers(flow)
         self.words = Wording(flow, content, region, self.typed, self.progress)
+        self.asking = Asking(flow, content, self.typed, vocabulary)
 
     # --- the state machine -----------------------------------------------------------
 
@@ -186,6 +202,10 @@ class Engine:
         """Apply one event; the input session is never modified."""
         if session is None:
             fresh = self.new_session()
+            if isinstance(event, Text) and parse_command(event.text) is None:
+                asked = self._question(fresh, event.text, explicit=False)
+                if asked is not None:
+                    return asked
             if isinstance(event, Start | Restart | Text | Answer | Toggle):
                 return fresh, [self.words.question_reply(fresh)]
             session = fresh
@@ -229,6 +249,12 @@ class Engine:
                 return session, [self.words.content_reply("help"), *self.words.resume(session)]
             case Privacy():
                 return session, [self.words.content_reply("privacy"), *self.words.resume(session)]
+            case Ask(text):
+                if not text:
+                    return session, [Reply("info", ASK_HOW), *self.words.resume(session)]
+                asked = self._question(session, text, explicit=True)
+                assert asked is not None  # an explicit question is always answered
+                return asked
             case Forget():
                 fresh = self.new_session()
                 done = Reply(
@@ -343,16 +369,24 @@ class Engine:
             for index, option in enumerate(self.words.menu_options(session), start=1):
                 if wanted in (str(index), normalise(option.id), normalise(option.label)):
                     return self._on_answer(session, option.id, None, None)
-            return session, [self.words.not_understood(session)]
+            asked = self._question(session, text, explicit=False)  # nothing is pending
+            return asked if asked is not None else (session, [self.words.not_understood(session)])
         if session.detour is not None:
             reading = self.typed.read_alone(session.detour, text)
             if isinstance(reading, lay.Understood):
                 return self._on_detour_answer(session, reading.value)
+            asked = self._question_instead(session, text, reading)
+            if asked is not None:
+                return asked
             return session, [self.words.not_understood(session, reading.hint)]
         question = self.flow.questions[session.state]
         mentioned = self.typed.mentioned({**session.facts, **session.early}, question.facts, text)
         if question.is_checklist:
             marks = self.typed.read_checklist(question, session.facts, text)
+            if isinstance(marks, lay.Unclear):
+                asked = self._question_instead(session, text, marks)
+                if asked is not None:
+                    return asked
             if isinstance(marks, lay.Marks) and not marks.marks and session.pending:
                 return session, [self.words.ticked_but_none(session)]  # "none", yet ticks
             if isinstance(marks, lay.Marks):
@@ -371,9 +405,76 @@ class Engine:
         if isinstance(reading, lay.Understood):
             moved, replies = self._apply(session, question, {question.fact: reading.value})
             return self._maybe_detour(moved, replies, mentioned)
+        asked = self._question_instead(session, text, reading)
+        if asked is not None:
+            return asked
         return self._maybe_detour(
             session, [self.words.not_understood(session, reading.hint)], mentioned
         )
+
+    # --- typed questions, answered from the content ---------------------------------------
+
+    def _question_instead(
+        self, session: Session, text: str, reading: lay.Unclear
+    ) -> tuple[Session, list[Reply]] | None:
+        """Typed text the reader could not take as an answer may be a question. Never steal
+        an answer: text that could mean two answers (`candidates`) is asked again as before.
+        Before the first answer (the consent question) anything that is not an answer may be
+        a question; later only text that is clearly one ("...?", "how ...")."""
+        if reading.candidates:
+            return None
+        started = bool(session.history) or session.state != self.flow.start
+        if started and not self.asking.is_question(text):
+            return None
+        return self._question(session, text, explicit=False)
+
+    def _question(
+        self, session: Session, text: str, *, explicit: bool
+    ) -> tuple[Session, list[Reply]] | None:
+        """Answer a typed question: a red flag first (whatever else it asks), then a dose
+        or diagnosis question declined, then the best section of our content, or say there
+        is no good match. The open question is asked again after. None when the text is
+        neither a question nor a red flag and `explicit` is false (the caller goes on)."""
+        asking = self.asking
+        alert = asking.alert(text)
+        if alert is not None:
+            replies = [self.words.alert_reply(session, alert)]
+            detour = self._alert_detour(session, alert.facts)
+            if detour is not None:
+                moved = session.evolve(detour=detour, turn=session.turn + 1)
+                return moved, [*replies, self.words.question_reply(moved)]
+            return session, [*replies, *self.words.offer_check(session)]
+        if asking.is_dose(text):
+            return session, [Reply("info", DOSE_DECLINE), *self.words.resume(session, menu=False)]
+        if asking.is_diagnosis(text):
+            near = asking.nearest(text)
+            nearest = [self.words.answer_reply(near, DIAGNOSIS_NEAREST)] if near else []
+            return session, [
+                Reply("info", DIAGNOSIS_DECLINE),
+                *nearest,
+                *self.words.offer_check(session),
+            ]
+        hits = asking.search(text)
+        if not hits:
+            if not explicit and not asking.is_question(text):
+                return None
+            replies = [self.words.no_match_reply(session)]
+        else:
+            replies = [self.words.answer_reply(hits)]
+        return session, [*replies, *self.words.resume(session, menu=False)]
+
+    def _alert_detour(self, session: Session, facts: Mapping[str, str]) -> str | None:
+        """During the questions, a red flag typed in a question is asked about next (as the
+        flow's `mentions` are), unless it is asked now or already known as that."""
+        if session.done or session.detour is not None or not session.history:
+            return None
+        question = self.flow.questions.get(session.state)
+        here = question.facts if question is not None else ()
+        known = {**session.facts, **session.early}
+        for fact, value in facts.items():
+            if fact not in here and known.get(fact) != value:
+                return fact
+        return None
 
     # --- red flags typed before they were asked -------------------------------------------
 
@@ -531,7 +632,7 @@ class Engine:
         return before, early - before
 
     def _on_topic(self, session: Session, topic_id: str) -> tuple[Session, list[Reply]]:
-        if topic_id not in self.words.topic_ids(session):
+        if topic_id not in self.words.topic_ids(session) and topic_id not in self.asking.topics:
             return session, [self.words.not_understood(session)]
         return session, [self.words.content_reply(topic_id), *self.words.resume(session)]
 

@@ -83,6 +83,14 @@ class Forget:
     """Erase everything stored about this chat (the service deletes; the engine confirms)."""
 
 
+@dataclass(frozen=True)
+class Ask:
+    """A typed question to answer from the reviewed content (`/ask TEXT`); with no text the
+    bot says how to ask."""
+
+    text: str = ""
+
+
 Event = (
     Start
     | Answer
@@ -97,6 +105,7 @@ Event = (
     | Help
     | Privacy
     | Forget
+    | Ask
 )
 
 COMMANDS: dict[str, Event] = {
@@ -113,7 +122,8 @@ COMMANDS: dict[str, Event] = {
 
 
 def parse_command(text: str) -> Event | None:
-    """Turn '/back', '/region UK' or '/start@SomeBot payload' into an event; None if not one."""
+    """Turn '/back', '/region UK', '/ask how long...' or '/start@SomeBot payload' into an
+    event; None if not one."""
     stripped = text.strip()
     if not stripped.startswith("/"):
         return None
@@ -121,4 +131,6 @@ def parse_command(text: str) -> Event | None:
     name = word.split("@", 1)[0].lower()
     if name == "region" and argument.strip():
         return SetRegion(argument.strip())
+    if name == "ask":
+        return Ask(" ".join(argument.split()))
     return COMMANDS.get(name)

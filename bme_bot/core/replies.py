@@ -33,6 +33,16 @@ CHECKLIST_NONE = "none"
 
 
 @dataclass(frozen=True)
+class Found:
+    """A content section that answers a typed question: its topic (content id), its heading,
+    and its BM25 score."""
+
+    topic: str
+    section: str
+    score: float
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message. `text` uses a small Markdown subset: paragraphs, `- ` bullets, **bold**,
     and [links](url). A question carries its `question` id and `turn` so that an adapter can
@@ -49,3 +59,8 @@ class Reply:
     then holds the None-of-these and Done buttons, and `asks` is None."""
     progress: tuple[int, int] | None = None
     """For a question: (answers given so far, at most how many answers in all)."""
+    found: tuple[Found, ...] = ()
+    """For the answer to a typed question: the sections found, best first (the first is
+    quoted; the others are offered as buttons)."""
+    alert: str | None = None
+    """For the answer to a red flag found in typed text: "emergency" or "urgent"."""

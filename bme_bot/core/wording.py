@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Final
 
 from bme_bot.core.advice import compose, counted
+from bme_bot.core.asking import Alert
 from bme_bot.core.conditions import evaluate, facts_of
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.flow import UNSURE, Flow, Outcome, Question
@@ -18,9 +19,11 @@ from bme_bot.core.replies import (
     CHECKLIST_DONE,
     CHECKLIST_NONE,
     ChecklistItem,
+    Found,
     Reply,
     ReplyOption,
 )
+from bme_bot.core.retrieval import Hit, quote
 from bme_bot.core.session import Session
 from bme_bot.core.typed_answers import YES_NO, TypedAnswers
 
@@ -29,6 +32,30 @@ CHECKLIST_BUTTONS: Final = (
     ReplyOption(CHECKLIST_NONE, "None of these"),
     ReplyOption(CHECKLIST_DONE, "Done"),
 )
+# --- typed questions (docs/FLOWS.md, "Questions answered from content") -------------------
+# The only sentences the bot writes itself when it answers a question; every answer is a
+# quote of a content section.
+NO_GOOD_MATCH: Final = (
+    "I could not find a good answer to that in what I can share. "
+    "These are the topics I can tell you about:"
+)
+DOSE_DECLINE: Final = (
+    "I can't advise on medicine doses. Please ask a pharmacist or a doctor: "
+    "they can check what is safe with your health and other medicines."
+)
+DIAGNOSIS_DECLINE: Final = (
+    "I can't tell what is causing the pain. Only a clinician who examines you can say that."
+)
+DIAGNOSIS_NEAREST: Final = "This part of what I can share comes closest:"
+ALERT_OPENING: Final = "What you describe can need care quickly, so this comes first."
+OFFER_CHECK_AGAIN: Final = (
+    "If you want, I can go through the questions again to see which care fits now."
+)
+ASK_HOW: Final = "Type your question after /ask, like this: /ask how long does recovery take?"
+SOURCES_LABEL: Final = "Sources:"
+READ_ALL: Final = "Read all: {title}"
+QUOTE_CUT: Final = " …"
+
 DETOUR_PREFIX: Final = "!"
 """A red flag asked out of order is bound to `!fact` (its buttons) and recorded in the
 history as `!fact@state`, for /back."""
@@ -255,3 +282,55 @@ class Wording:
             return dict(YES_NO).get(value, value)
         option = question.option(value)
         return option.label if option else value
+
+    # --- answers to typed questions --------------------------------------------------------
+
+    def answer_reply(self, hits: list[Hit], intro: str = "") -> Reply:
+        """The best section quoted (at most about 80 words, cut at a sentence), the topic's
+        title and sources, a button to read the whole topic, and the other matches."""
+        best = hits[0].section
+        doc = self.content[best.topic]
+        text, cut = quote(best)
+        parts = [intro] if intro else []
+        parts += [
+            f"**{doc.title}**",
+            text + (QUOTE_CUT if cut else ""),
+            "\n".join([SOURCES_LABEL, *(f"- {source}" for source in doc.sources)]),
+        ]
+        options = [ReplyOption(f"topic:{best.topic}", READ_ALL.format(title=doc.title))]
+        options += [
+            ReplyOption(f"topic:{h.section.topic}", self.content[h.section.topic].title)
+            for h in hits[1:3]
+        ]
+        found = tuple(Found(h.section.topic, h.section.heading, h.score) for h in hits[:3])
+        return Reply("content", "\n\n".join(parts), tuple(options), found=found)
+
+    def no_match_reply(self, session: Session) -> Reply:
+        return Reply("info", NO_GOOD_MATCH, self.menu_options(session))
+
+    def alert_reply(self, session: Session, alert: Alert) -> Reply:
+        """What to do first, for a red flag typed in free text: the flow's advice for what
+        was said (or the disposition's default), why, its guidance, and the region's number."""
+        region = self.region_of(session)
+        outcome = alert.outcome
+        advice = (outcome.advice if outcome is not None else None) or (
+            self.flow.disposition_content.get(alert.level)
+        )
+        parts = [ALERT_OPENING]
+        if advice is not None and advice in self.content:
+            parts.append(self.content[advice].body)
+        if outcome is not None:
+            parts.append(f"**Why:** {outcome.reason}")
+        if alert.guidance is not None and alert.guidance in self.content:
+            parts.append(self.content[alert.guidance].body)
+        parts.append(
+            f"Emergency number ({region.name}): **{region.emergency_number}**. "
+            "Change it with /region."
+        )
+        return Reply("content", self.fill("\n\n".join(parts), session), alert=alert.level)
+
+    def offer_check(self, session: Session) -> list[Reply]:
+        """After an alert or a diagnosis question: the check, where the person is."""
+        if session.done:
+            return [Reply("info", OFFER_CHECK_AGAIN, (ReplyOption("restart", "Start again"),))]
+        return [self.question_reply(session)]

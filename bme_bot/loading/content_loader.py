@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from bme_bot.core.asking import ExtraFlag, Vocabulary
 from bme_bot.core.content import ContentDoc
 from bme_bot.loading.errors import ContentError, Issue
 from bme_bot.loading.yaml_lines import load_plain_yaml
@@ -239,3 +240,107 @@ def _report(doc: ContentDoc) -> ContentReport:
     words = [len(c.split()) for c in chunks]
     average = sum(words) / len(words) if words else 0.0
     return ContentReport(doc.id, doc.path, sum(words), round(average, 1))
+
+
+# --- the words of questions (content/<locale>/questions.yaml) --------------------------------
+
+VOCABULARY_FILE = "questions.yaml"
+VOCABULARY_KEYS = {
+    *FRONT_KEYS,
+    "locale",
+    "stopwords",
+    "question_openers",
+    "synonyms",
+    "dose",
+    "diagnosis",
+    "red_flags",
+}
+_FLAG_KEYS = {"phrases", "fact", "value", "disposition", "guidance"}
+
+
+def load_vocabulary(directory: Path | str, locale: str = "en") -> Vocabulary:
+    """The locale's question words; an empty vocabulary when the file does not exist (the
+    bot still answers, without synonyms or stop words). ContentError names file:line."""
+    path = Path(directory) / VOCABULARY_FILE
+    if not path.is_file():
+        return Vocabulary(locale=locale)
+    file = str(path)
+    try:
+        data = load_plain_yaml(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ContentError(
+            [Issue(file, (mark.line + 1) if mark else 1, "", f"YAML: {exc}")]
+        ) from exc
+    issues: list[Issue] = []
+    if not isinstance(data, dict):
+        raise ContentError([Issue(file, 1, "", "must be a mapping")])
+    for key in sorted(set(data) - VOCABULARY_KEYS, key=str):
+        issues.append(Issue(file, 1, str(key), "unknown key"))
+    for key in sorted(FRONT_KEYS - set(data)):
+        issues.append(Issue(file, 1, key, "missing key (every content file has it)"))
+    if not _texts(data.get("sources")):
+        issues.append(Issue(file, 1, "sources", "needs a non-empty list of citations"))
+    try:
+        dt.date.fromisoformat(str(data.get("reviewed")))
+    except ValueError:
+        issues.append(Issue(file, 1, "reviewed", "needs a date (YYYY-MM-DD)"))
+    synonyms = data.get("synonyms") or {}
+    if not isinstance(synonyms, dict) or not all(
+        isinstance(k, str) and _texts(v) for k, v in synonyms.items()
+    ):
+        issues.append(Issue(file, 1, "synonyms", "needs a mapping: lay phrase -> [content words]"))
+        synonyms = {}
+    dose = data.get("dose") or {}
+    diagnosis = data.get("diagnosis") or {}
+    flags: list[ExtraFlag] = []
+    for number, entry in enumerate(data.get("red_flags") or [], start=1):
+        where = f"red_flags[{number}]"
+        if (
+            not isinstance(entry, dict)
+            or set(entry) - _FLAG_KEYS
+            or not _texts(entry.get("phrases"))
+        ):
+            issues.append(Issue(file, 1, where, f"needs phrases, and only {sorted(_FLAG_KEYS)}"))
+            continue
+        level = entry.get("disposition", "emergency")
+        if level not in ("emergency", "urgent") or ("fact" in entry) != ("value" in entry):
+            issues.append(
+                Issue(file, 1, where, "fact and value go together; disposition emergency or urgent")
+            )
+            continue
+        flags.append(
+            ExtraFlag(
+                tuple(entry["phrases"]),
+                entry.get("fact"),
+                None if entry.get("value") is None else str(entry["value"]),
+                level,
+                entry.get("guidance"),
+            )
+        )
+    if issues:
+        raise ContentError(issues)
+    return Vocabulary(
+        locale=str(data.get("locale", locale)),
+        stopwords=frozenset(str(data.get("stopwords", "")).split()),
+        question_openers=_tuple(data.get("question_openers")),
+        synonyms={str(k): tuple(v) for k, v in synonyms.items()},
+        dose_cues=_tuple(dose.get("cues")),
+        doses_alone=_tuple(dose.get("doses_alone")),
+        medicines=_tuple(dose.get("medicines")),
+        diagnosis_openers=_tuple(diagnosis.get("openers")),
+        conditions=_tuple(diagnosis.get("conditions")),
+        red_flags=tuple(flags),
+    )
+
+
+def _texts(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, str) and v.strip() for v in value)
+    )
+
+
+def _tuple(value: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
