@@ -203,6 +203,7 @@ def test_keyboard_checklist_and_self_care(page: Any, downloads: Path) -> None:
         wait_for(page, lambda d, e=expected: classes(d, ".tick") and mark(d, "fever") == e)
         if expected == "unsure":
             assert "(not sure)" in text_of(page, ".tick[data-fact='fever']")
+        assert page.switch_to.active_element.get_attribute("data-fact") == "fever"  # focus stays
     page.shot("2-checklist")
     click(page, ".option[data-option='none']")
     wait_for(page, lambda d: graph_now(d) == "trend")

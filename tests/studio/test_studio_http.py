@@ -231,3 +231,24 @@ async def test_coverage_of_golden_transcripts(
     assert "consent#1" in coverage["routes_never"] and "C1" in coverage["routes_never"]
     assert coverage["outcomes"] == ["cannot_walk"]
     assert "transitions covered 2/" in check["text"]
+
+
+async def test_a_red_flag_typed_early_saves_and_replays(client: Any, tmp_path: Path) -> None:
+    """A red flag typed at a later question is asked first (a detour); its answer by button
+    is written as the detour's option number, and the transcript still replays."""
+    view = await post(client, "/api/chat", {"chat": CHAT, "fresh": True})
+    view = await act(client, view, "choose", option="agree")
+    view = await act(client, view, "choose", option="normal")
+    view = await act(client, view, "choose", option="none")
+    view = await act(client, view, "text", text="actually I can't walk")
+    assert view["detour"] == "walk" and view["question"]["detour"] == "walk"
+    view = await act(client, view, "choose", option="unable")
+    assert (view["ending"]["rule"], view["ending"]["route"]) == ("E2", "E2")
+    response = await client.get("/api/transcript", params={"chat": CHAT})
+    assert response.headers["X-Transcript-Replay"] == "OK"
+    text = await response.text()
+    steps = yaml.safe_load(text)["steps"]
+    assert [s["input"] for s in steps] == ["1", "1", "none", "actually I can't walk", "3"]
+    saved = tmp_path / "detour.yaml"
+    saved.write_text(text)
+    assert main(["console", "--flow", str(EXAMPLE_FLOW), "--transcript", str(saved)]) == 0

@@ -152,12 +152,12 @@
   async function chat(action, fresh, typed) {
     try {
       const view = await json("api/chat", { chat: chatId, action: action || null, fresh: !!fresh });
-      render(view, typed);
+      render(view, typed, action && action.kind === "toggle" ? action.fact : null);
     } catch (error) { status(String(error.message || error)); }
   }
   const act = (action, typed) => chat(action, false, typed);
 
-  function render(view, typed) {
+  function render(view, typed, tapped) {
     state.view = view;
     const box = $("messages");
     const entries = view.entries;
@@ -179,7 +179,12 @@
     });
     box.scrollTop = box.scrollHeight;
     if (typed) $("say").focus();
-    else if (live) { const first = live.querySelector("button"); if (first) first.focus({ preventScroll: true }); }
+    else if (live) {
+      // after a tick, stay on that item; after an answer, go to the next question's first button
+      const again = tapped && live.querySelector(`.tick[data-fact="${CSS.escape(tapped)}"]`);
+      const target = again || live.querySelector("button");
+      if (target) target.focus({ preventScroll: true });
+    }
     knows(view);
     highlight(view);
   }
