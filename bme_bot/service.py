@@ -21,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
 from dataclasses import dataclass, field
 
 from bme_bot.core.engine import Engine
@@ -71,15 +73,27 @@ class Service:
         """What to tell the person when the store is down (its `.text` is plain text)."""
         return Reply("info", UNAVAILABLE_TEXT)
 
-    async def handle(self, chat: str, event: Event, *, update_id: int | None = None) -> Turn:
+    async def handle(
+        self,
+        chat: str,
+        event: Event,
+        *,
+        update_id: int | None = None,
+        waiting: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    ) -> Turn:
         """Handle one update of one chat; raises ServiceUnavailable if the store failed, and
-        UpdateIdError (before any store call) for an id outside 0 <= id < 2^63."""
+        UpdateIdError (before any store call) for an id outside 0 <= id < 2^63.
+
+        `waiting` wraps the wait for the chat's lock (held, perhaps, by another process): the
+        Telegram adapter gives the update's processing slot back for it."""
         if update_id is not None:
             check_update_id(update_id)
         if isinstance(event, Text) and isinstance(parse_command(event.text), Forget):
             event = Forget()
         try:
-            async with self.store.lock(chat):
+            async with AsyncExitStack() as held:
+                async with waiting() if waiting is not None else nullcontext():
+                    await held.enter_async_context(self.store.lock(chat))
                 return await self._handle_locked(chat, event, update_id)
         except StoreError as exc:
             log.warning("store unavailable: %s", exc)

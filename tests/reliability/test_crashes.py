@@ -275,14 +275,20 @@ async def test_kill_9_under_the_webhook_loses_no_answer(tmp_path: Path) -> None:
         processes[-1].signal(signal.SIGTERM)
         assert await processes[-1].wait(10) == 0
         lost_replies = 0
+        repeated = 0
         for chat in chats:
             session = sqlite_session(db, chat)
             assert session is not None
             assert session["history"] == [q for q, _ in steps], (chat, session["history"])
             assert session.get("outcome") == outcome
-            assert duplicate_questions(fake, chat) == []
+            # A re-delivered update whose step was saved gets its question again (issue 13,
+            # finding 2): a kill between saving and sending no longer loses the reply, and a
+            # kill after the send but before the 200 repeats it, once per chat in flight.
+            repeated += len(duplicate_questions(fake, chat))
             asked = {q for q in (question_of(c) for c in fake.sent(chat)) if q}
             lost_replies += len(steps) - len({q for q, _ in asked})
+        assert lost_replies == 0
+        assert repeated <= kills * len(chats)
     finally:
         for proc in processes:
             await proc.ensure_stopped()
@@ -298,7 +304,7 @@ async def test_kill_9_under_the_webhook_loses_no_answer(tmp_path: Path) -> None:
         answers=len(chats) * (len(steps) + 1),
         posts=posts,
         answers_lost=0,
-        duplicates=0,
+        duplicates=repeated,
         replies_lost=lost_replies,
         log_lines_scanned=len(logs.splitlines()),
     )

@@ -192,11 +192,11 @@ def test_redaction_is_a_second_line_of_defence() -> None:
 
 
 def test_send_rate_limiter_is_on_by_default_and_can_be_turned_off() -> None:
-    """Outgoing messages respect Telegram's ~30/s by default; 0 turns the limiter off."""
-    from telegram.ext import AIORateLimiter
-
+    """Outgoing messages respect Telegram's ~30/s by default; 0 turns the counting off (the
+    limiter stays, for 429s per chat and dropped notices: issue 13, finding 1)."""
     from bme_bot.adapters.telegram.handlers import TelegramBot
     from bme_bot.adapters.telegram.runtime import build_application
+    from bme_bot.adapters.telegram.send_limiter import SendLimiter
     from bme_bot.config import ConfigError
 
     def limiter(env: dict[str, str]) -> object:
@@ -204,8 +204,11 @@ def test_send_rate_limiter_is_on_by_default_and_can_be_turned_off() -> None:
         return build_application(tg, TelegramBot(service=None)).bot.rate_limiter  # type: ignore[arg-type]
 
     assert load_telegram_settings({"TELEGRAM_BOT_TOKEN": TOKEN}).send_rate == 30
-    assert isinstance(limiter({}), AIORateLimiter)
-    assert limiter({"TELEGRAM_SEND_RATE": "0"}) is None
+    shipped = limiter({})
+    assert isinstance(shipped, SendLimiter)
+    assert shipped.overall_rate == 30 and shipped.per_chat
+    off = limiter({"TELEGRAM_SEND_RATE": "0"})
+    assert isinstance(off, SendLimiter) and off.overall_rate == 0 and not off.per_chat
     with pytest.raises(ConfigError, match="TELEGRAM_SEND_RATE"):
         load_telegram_settings({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_SEND_RATE": "fast"})
 

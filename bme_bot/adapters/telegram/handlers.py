@@ -10,19 +10,17 @@ to each chat, and the chats that blocked the bot.
 
 Ordering: PTB runs updates concurrently (`concurrent_updates`); a per-chat lock here, taken
 before the service's own, keeps one chat's updates and their replies in arrival order while
-different chats proceed side by side.
+different chats proceed side by side. At most `updates_in_flight` updates are worked on at
+once (slots.py); waiting for a lock or a send limit gives the slot back meanwhile. Admission
+(the per-chat budget) and the notice replies are in notices.py.
 """
 
 from __future__ import annotations
 
-import asyncio
-import enum
 import logging
 import time
 import traceback
-from contextlib import suppress
-from contextvars import ContextVar
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, suppress
 from typing import Any
 
 from telegram import Bot, CallbackQuery, Update
@@ -46,45 +44,24 @@ from .actions import Incoming
 from .budget import CHAT_BURST, CHAT_RATE, ChatBudget
 from .executor import Executor
 from .memory import SeenIds
-from .planner import plan_flood, plan_tap, plan_turn, plan_unavailable
+from .notices import NoticeHandlers
+from .outcome import Outcome, recording, report
+from .planner import plan_tap, plan_turn, plan_unavailable
 from .settings import UPDATES_IN_FLIGHT
-from .texts import EDITED, FLOOD_NOTICE, NON_TEXT, PRIVATE_ONLY, SOMETHING_WRONG
-from .updates import ALLOWED_UPDATES, addressed, describe, tapped, update_kind
+from .slots import Slots, waiting
+from .texts import FLOOD_NOTICE, SOMETHING_WRONG
+from .updates import ALLOWED_UPDATES, tapped, update_kind
 
 __all__ = ["ALLOWED_UPDATES", "CHAT_BURST", "CHAT_RATE", "FLOOD_NOTICE", "Outcome", "TelegramBot"]
 
 log = logging.getLogger("bme_bot.telegram")
 
 
-class Outcome(enum.Enum):
-    """What became of one update: the webhook answers UNAVAILABLE with 503, so that
-    Telegram delivers it again; polling has nothing to add (the store skips what it saved)."""
-
-    HANDLED = "handled"
-    DUPLICATE = "duplicate"
-    UNAVAILABLE = "unavailable"
-
-
-@dataclass
-class _Result:
-    outcome: Outcome = Outcome.HANDLED
-
-
-_result: ContextVar[_Result | None] = ContextVar("bme_bot_update_result", default=None)
-"""The outcome of the update being processed, set by the handler that ran it."""
-
-
-def _report(outcome: Outcome) -> None:
-    result = _result.get()
-    if result is not None:
-        result.outcome = outcome
-
-
 def chat_key(chat_id: int) -> str:
     return f"tg:{chat_id}"
 
 
-class TelegramBot:
+class TelegramBot(NoticeHandlers):
     """The adapter: PTB handlers that turn updates into events and plans into Bot API calls.
 
     `redelivered`: Telegram delivers an update again when it was not acknowledged (webhook
@@ -107,7 +84,7 @@ class TelegramBot:
         self._told = SeenIds()
         self._budget = ChatBudget(chat_rate, chat_burst) if chat_rate > 0 else None
         self.updates_in_flight = updates_in_flight
-        self._in_flight = asyncio.Semaphore(updates_in_flight)
+        self._slots = Slots(updates_in_flight)
 
     @property
     def inactive(self) -> set[int]:
@@ -119,13 +96,9 @@ class TelegramBot:
     ) -> Outcome:
         """Handle one update, at most `updates_in_flight` at once (polling and webhook alike):
         hundreds in flight over one connection pool halve throughput (docs/PERFORMANCE.md)."""
-        result = _Result()
-        token = _result.set(result)
-        try:
-            async with self._in_flight:
+        with recording() as result:
+            async with self._slots.hold():
                 await application.process_update(update)
-        finally:
-            _result.reset(token)
         return result.outcome
 
     # --- wiring ---------------------------------------------------------------------------
@@ -143,10 +116,6 @@ class TelegramBot:
         application.add_handler(MessageHandler(groups, self.on_group))
         application.add_handler(TypeHandler(Update, self.on_unhandled))
         application.add_error_handler(self.on_error)
-
-    @property
-    def deep_link(self) -> str:
-        return f"https://t.me/{self.username}?start=go"
 
     # --- handlers -------------------------------------------------------------------------
 
@@ -169,7 +138,9 @@ class TelegramBot:
             return
         chat = update.effective_chat
         private = chat is not None and chat.type == ChatType.PRIVATE
-        if chat is not None and private and not await self._admit(context.bot, chat.id, query):
+        if chat is not None and not await self._admit(
+            context.bot, chat.id, query, group=not private
+        ):
             return
         decided = plan_tap(query.data or "", private=private, link=self.deep_link)
         if isinstance(decided, list):
@@ -178,40 +149,6 @@ class TelegramBot:
         assert chat is not None
         incoming = tapped(query, decided)
         await self._converse(context.bot, chat.id, incoming, update.update_id, query)
-
-    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Say that edits are not acted on."""
-        message = update.edited_message
-        if message is not None:
-            log_event(log, "edited_message", chat=hash_chat(message.chat_id))
-            await self.executor.send_plain(context.bot, message.chat_id, EDITED)
-
-    async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Say kindly what the bot understands when it gets a photo, sticker, voice..."""
-        message = update.message
-        if message is None:
-            return
-        what = describe(message)
-        if what is None:  # service messages (pins, title changes...): nothing to say
-            log_event(log, "update_ignored", kind="service_message")
-            return
-        log_event(log, "non_text_message", chat=hash_chat(message.chat_id), what=what)
-        await self.executor.send_plain(context.bot, message.chat_id, NON_TEXT.format(what=what))
-
-    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """In groups and channels: no triage, nothing stored, an invitation to talk privately."""
-        message = update.effective_message
-        chat = update.effective_chat
-        if message is None or chat is None:
-            return
-        if update.edited_message is not None or update.edited_channel_post is not None:
-            return
-        if not addressed(message, context.bot, self.username):
-            log_event(log, "group_message_ignored", chat=hash_chat(chat.id))
-            return
-        log_event(log, "group_redirect", chat=hash_chat(chat.id), chat_type=chat.type)
-        link = PRIVATE_ONLY.format(link=self.deep_link)
-        await self.executor.send_plain(context.bot, chat.id, link)
 
     async def on_unhandled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log update kinds the bot does not act on (polls, member changes...)."""
@@ -242,16 +179,6 @@ class TelegramBot:
             with suppress(Exception):
                 await self.executor.send_plain(context.bot, chat.id, SOMETHING_WRONG)
 
-    async def _admit(self, bot: Bot, chat_id: int, query: CallbackQuery | None = None) -> bool:
-        """Whether this chat is within its budget; over it, one polite notice per flood."""
-        verdict = self._budget.take(chat_id) if self._budget is not None else "ok"
-        if verdict == "ok":
-            return True
-        log_event(log, "chat_flood", logging.WARNING, chat=hash_chat(chat_id), verdict=verdict)
-        actions = plan_flood(verdict, tap=query is not None)
-        await self.executor.perform(bot, chat_id, actions, query=query)
-        return False
-
     # --- the conversation -----------------------------------------------------------------
 
     async def _converse(
@@ -263,11 +190,13 @@ class TelegramBot:
         query: CallbackQuery | None = None,
     ) -> None:
         started = time.perf_counter()
-        async with self._locks.hold(chat_id):
+        async with AsyncExitStack() as held:
+            async with waiting():  # another update of this chat is in hand: wait slot-free
+                await held.enter_async_context(self._locks.hold(chat_id))
             self.inactive.discard(chat_id)  # they wrote to us: not blocked any more
             try:
                 turn = await self.service.handle(
-                    chat_key(chat_id), incoming.event, update_id=update_id
+                    chat_key(chat_id), incoming.event, update_id=update_id, waiting=waiting
                 )
             except (ServiceUnavailable, StoreError) as exc:
                 log_event(
@@ -277,7 +206,7 @@ class TelegramBot:
                     chat=hash_chat(chat_id),
                     error=type(exc).__name__,
                 )
-                _report(Outcome.UNAVAILABLE)
+                report(Outcome.UNAVAILABLE)
                 told = self.redelivered and self._told.add(update_id)
                 actions = plan_unavailable(
                     tap=incoming.tap, redelivered=self.redelivered, told=told
@@ -285,7 +214,7 @@ class TelegramBot:
                 await self.executor.perform(bot, chat_id, actions, query=query)
                 return
             if turn.duplicate:
-                _report(Outcome.DUPLICATE)
+                report(Outcome.DUPLICATE)
             actions = plan_turn(
                 turn.replies,
                 turn.session,

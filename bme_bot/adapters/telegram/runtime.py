@@ -14,16 +14,18 @@ from typing import TYPE_CHECKING, Any, Final
 
 from telegram import BotCommand, Update
 from telegram.error import RetryAfter, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from bme_bot.logs import log_event
 from bme_bot.service import Service
 from bme_bot.storage.ids import valid_update_id
 
+from .chat_queues import WINDOW, ChatQueues
 from .handlers import ALLOWED_UPDATES, TelegramBot
 from .heartbeat import Heartbeat
 from .request import RetryingRequest
+from .send_limiter import SendLimiter
 from .settings import TelegramSettings
 from .texts import COMMANDS, DESCRIPTION, SHORT_DESCRIPTION
 
@@ -38,6 +40,9 @@ PURGE_SECONDS: Final = 3600.0
 RESTART_FIRST_SECONDS: Final = 0.5
 RESTART_MAX_SECONDS: Final = 30.0
 """The poller's restart back-off after a crash: 0.5 s, doubling, at most 30 s."""
+REFETCH_SECONDS: Final = 0.25
+"""While an update is unfinished getUpdates returns at once (it is not confirmed yet): when it
+brought nothing new, ask again after this, or as soon as an update finishes."""
 
 PTBApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -66,22 +71,13 @@ def build_application(
                 write_timeout=read_timeout,
                 pool_timeout=read_timeout,
                 backoff=backoff,
+                max_retry_after=0,  # a 429 goes to the limiter, which blocks only its chat
             )
         )
     )
-    if tg.send_rate > 0:
-        # Telegram's limits: about 30 messages a second overall, 20 a minute per group. Only
-        # requests naming a chat count (answerCallbackQuery does not). The builder's generic
-        # parameter records the limiter's type, which this branch changes.
-        builder = builder.rate_limiter(
-            AIORateLimiter(  # type: ignore[arg-type]
-                overall_max_rate=tg.send_rate,
-                overall_time_period=1,
-                group_max_rate=20,
-                group_time_period=60,
-                max_retries=0,  # 429s are retried (bounded) by RetryingRequest
-            )
-        )
+    # Telegram's message limits, counted as Telegram counts them (send_limiter.py); 0 turns
+    # the counting off (429s are still handled per chat).
+    builder = builder.rate_limiter(SendLimiter(tg.send_rate, per_chat=tg.send_rate > 0))
     if tg.api_base_url is not None:
         builder = builder.base_url(tg.api_base_url)
         if tg.file_base_url is not None:
@@ -135,6 +131,7 @@ class TelegramRuntime:
         self._poller: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._offset: int | None = None
+        self.queues = ChatQueues(lambda update: self.bot.process(self.application, update))
 
     async def _poll(self) -> None:
         """The supervisor: run the poll loop until stopped. Any exception that escapes it
@@ -165,20 +162,19 @@ class TelegramRuntime:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), pause)
 
-    async def _fetch(self) -> Any:
+    async def _fetch(self, wait: float) -> Any:
         """One getUpdates, its raw JSON result: PTB's `get_updates` parses the whole batch at
         once, so one malformed update made the batch fail (and PTB logs the raw batch, user
         text included, at CRITICAL). Parsed one by one in `_parse` instead."""
         bot = self.application.bot
         data = {
             "offset": self._offset,
-            "timeout": int(self.poll_timeout),
+            "timeout": int(wait),
+            "limit": WINDOW,
             "allowed_updates": ALLOWED_UPDATES,
         }
         # the raw result (a private PTB call), see above
-        return await bot._post(
-            "getUpdates", data, read_timeout=self.read_timeout + self.poll_timeout
-        )
+        return await bot._post("getUpdates", data, read_timeout=self.read_timeout + wait)
 
     def _parse(self, raw: Any) -> tuple[list[Update], int | None]:
         """The updates that can be handled, and the highest valid update id seen (whose
@@ -217,12 +213,18 @@ class TelegramRuntime:
         return updates, highest
 
     async def _poll_loop(self) -> None:
-        """At-least-once polling: fetch a batch, handle all of it, and only then ask for the
-        next one (whose offset acknowledges this batch). A crash re-delivers the batch in
-        hand; the store skips the update ids it already saved."""
+        """At-least-once polling without head-of-line blocking: each update goes to its chat's
+        queue (chat_queues.py) and the next getUpdates is asked at once; its offset confirms
+        only the finished prefix, so a crash re-delivers what was not finished and the store
+        skips the update ids it saved. Stopping finishes what is in hand (bounded by `stop`)."""
         pause = 0.0
+        queues = self.queues
         while not self._stopping.is_set():
-            fetch = asyncio.ensure_future(self._fetch())
+            self._offset = queues.offset() if queues.offset() is not None else self._offset
+            asked_from = self._offset
+            queues.progress.clear()
+            timeout = 0.0 if queues.unfinished else self.poll_timeout
+            fetch = asyncio.ensure_future(self._fetch(timeout))
             stopping = asyncio.ensure_future(self._stopping.wait())
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
@@ -230,7 +232,7 @@ class TelegramRuntime:
                 fetch.cancel()
                 with contextlib.suppress(asyncio.CancelledError, TelegramError):
                     await fetch
-                return
+                break
             try:
                 raw = fetch.result()
                 pause = 0.0
@@ -249,19 +251,32 @@ class TelegramRuntime:
                 if self.heartbeat is not None:
                     self.heartbeat.beat()
                 updates, highest = self._parse(raw)
-                if updates:
-                    await asyncio.gather(*(self.bot.process(self.application, u) for u in updates))
+                new = queues.take(updates, highest, asked_from)
                 self.batches_handled += 1
-                if highest is not None:
-                    self._offset = highest + 1
-                elif raw:  # nothing in it could be acknowledged: do not spin on it
+                offset = queues.offset()
+                self._offset = offset if offset is not None else self._offset
+                if raw and highest is None:  # nothing in it could be acknowledged: no spin
                     pause = 1.0
-                else:
+                elif queues.unfinished and not new:  # only what is in hand came back
+                    await self._until_progress()
                     continue
-                if pause == 0:
+                else:
                     continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), pause)
+        await queues.drain()
+        offset = queues.offset()
+        self._offset = offset if offset is not None else self._offset
+
+    async def _until_progress(self) -> None:
+        """Until an update finishes, the stop is asked for, or REFETCH_SECONDS pass."""
+        waits = {
+            asyncio.ensure_future(self.queues.progress.wait()),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
+        await asyncio.wait(waits, timeout=REFETCH_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waits:
+            waiter.cancel()
 
     async def start(self) -> None:
         """getMe, optional profile calls, then polling or (server + setWebhook).
@@ -346,6 +361,9 @@ class TelegramRuntime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._poller
             self._poller = None
+            await self.queues.cancel()  # past the budget: unfinished, so not acknowledged
+            offset = self.queues.offset()
+            self._offset = offset if offset is not None else self._offset
             if self.heartbeat is not None:
                 self.heartbeat.remove()
             if self._offset is not None:  # acknowledge what was handled
