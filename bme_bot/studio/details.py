@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bme_bot.core.conditions import facts_of
 from bme_bot.core.engine import Engine
 from bme_bot.studio.graph import ANY_ANSWER, Graph
 
@@ -36,6 +37,11 @@ def node_details(engine: Engine, graph: Graph, source: str) -> dict[str, dict[st
             "why": question.why,
             "answers": answers,
             "routes": out.get(question.id, []),
+            "short_circuits": [
+                route
+                for route, sc in zip(out.get(ANY_ANSWER, []), flow.short_circuits, strict=True)
+                if question.id == flow.start or facts_of(sc.when) & set(question.facts)
+            ],
             "where": f"{source}:{question.line}",
         }
     for router in flow.routers.values():

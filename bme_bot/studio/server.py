@@ -24,7 +24,12 @@ from bme_bot.studio.view import chat_view
 from bme_bot.studio.workspace import Workspace
 
 WORKSPACE = web.AppKey("workspace", Workspace)
-STATIC = {"studio.js": "text/javascript", "studio.css": "text/css"}
+STATIC = {
+    "studio.js": "text/javascript",
+    "graph.js": "text/javascript",
+    "panels.js": "text/javascript",
+    "studio.css": "text/css",
+}
 CHAT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

@@ -183,6 +183,13 @@ def test_buttons_to_an_emergency(page: Any) -> None:
     assert "Walking" in facts and "No" in facts
     assert "112" in text_of(page, "#messages .bot.disposition")
     page.shot("3-emergency")
+    page.execute_script(
+        "document.querySelector(\".node[data-state='walk']\")"
+        ".dispatchEvent(new MouseEvent('click', {bubbles: true}))"
+    )
+    wait_for(page, lambda d: "Why it is asked" in text_of(d, "#node"))
+    assert "walk=unable" in text_of(page, "#node")  # where each answer leads
+    page.shot("4-state-details")
 
 
 def test_keyboard_checklist_and_self_care(page: Any, downloads: Path) -> None:

@@ -35,7 +35,7 @@ async def test_page_and_static_files_are_served_with_strict_headers(client: Any)
     assert page.status == 200
     assert 'src="static/studio.js"' in text and "http" not in text.split("<body>")[0]
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
-    for name in ("studio.js", "studio.css"):
+    for name in ("studio.js", "graph.js", "panels.js", "studio.css"):
         response = await client.get(f"/static/{name}")
         assert response.status == 200
         body = await response.text()

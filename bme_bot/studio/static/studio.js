@@ -1,24 +1,13 @@
-// bme-bot flow studio: the page's only script. No libraries, no network beyond this server.
+// bme-bot flow studio: the conversation and the wiring (graph.js draws, panels.js explains).
+// No libraries, no network beyond this server.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const chatId = Array.from(crypto.getRandomValues(new Uint8Array(12)),
     (b) => b.toString(16).padStart(2, "0")).join("");
-  const state = { flow: null, view: null, check: null, zoom: { s: 1, x: 0, y: 0 }, selected: "" };
+  const state = { flow: null, view: null, check: null };
   const MARK = { "": "☐", yes: "☑", unsure: "?" };
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "text") node.textContent = value;
-      else if (key === "html") node.innerHTML = value; // only server-escaped markup
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children) if (child) node.append(child);
-    return node;
-  }
+  const el = StudioPanels.el;
 
   function status(text) { $("status").textContent = text; }
 
@@ -62,91 +51,11 @@
 
   async function loadGraph() {
     const text = await (await api("api/graph.svg")).text();
-    const holder = $("graph");
-    holder.innerHTML = text;
-    const svg = holder.querySelector("svg");
-    svg.removeAttribute("width"); svg.removeAttribute("height");
-    const box = svg.viewBox.baseVal; // live: copy it before the attribute goes
-    state.size = { width: box.width, height: box.height };
-    svg.removeAttribute("viewBox");
-    svg.addEventListener("click", (event) => {
-      const node = event.target.closest(".node");
-      if (node) showNode(node.dataset.state);
-    });
-    fit();
+    StudioGraph.mount($("graph"), text, showNode);
     markCoverage();
   }
-
-  function applyZoom() {
-    const g = document.getElementById("viewport");
-    const z = state.zoom;
-    if (g) g.setAttribute("transform", `translate(${z.x},${z.y}) scale(${z.s})`);
-  }
-  function fit() {
-    const box = $("graph").getBoundingClientRect();
-    if (!state.size || !box.width) return;
-    const s = Math.min(box.width / state.size.width, box.height / state.size.height, 1);
-    state.zoom = { s, x: (box.width - state.size.width * s) / 2, y: (box.height - state.size.height * s) / 2 };
-    applyZoom();
-  }
-  function zoomBy(factor, cx, cy) {
-    const box = $("graph").getBoundingClientRect();
-    const z = state.zoom;
-    const px = cx === undefined ? box.width / 2 : cx, py = cy === undefined ? box.height / 2 : cy;
-    const s = Math.min(4, Math.max(0.08, z.s * factor));
-    state.zoom = { s, x: px - (px - z.x) * (s / z.s), y: py - (py - z.y) * (s / z.s) };
-    applyZoom();
-  }
-  function centreOn(id, onlyIfHidden) {
-    const node = document.querySelector(`#graph .node[data-state="${CSS.escape(id)}"]`);
-    if (!node) return;
-    const b = node.getBBox(), box = $("graph").getBoundingClientRect(), z = state.zoom;
-    const sx = (b.x + b.width / 2) * z.s + z.x, sy = (b.y + b.height / 2) * z.s + z.y;
-    if (onlyIfHidden && sx > 40 && sy > 20 && sx < box.width - 40 && sy < box.height - 20) return;
-    if (z.s < 0.6) z.s = 0.9;
-    state.zoom = { s: z.s, x: box.width / 2 - (b.x + b.width / 2) * z.s, y: box.height / 2 - (b.y + b.height / 2) * z.s };
-    applyZoom();
-  }
-
-  function highlight(view) {
-    const svg = document.querySelector("#graph svg");
-    if (!svg || !view) return;
-    svg.querySelectorAll(".current,.visited,.taken").forEach((n) => n.classList.remove("current", "visited", "taken"));
-    const visited = new Set(view.path.states);
-    for (const id of visited) {
-      const node = svg.querySelector(`.node[data-state="${CSS.escape(id)}"]`);
-      if (node) node.classList.add("visited");
-    }
-    for (const route of view.path.routes) {
-      svg.querySelectorAll(`.edge[data-route="${CSS.escape(route)}"]`).forEach((edge) => {
-        if (visited.has(edge.dataset.target)) {
-          edge.classList.add("taken");
-          const source = svg.querySelector(`.node[data-state="${CSS.escape(edge.dataset.source)}"]`);
-          if (source) source.classList.add("visited");
-        }
-      });
-    }
-    const now = view.question ? view.question.id : view.state;
-    const current = svg.querySelector(`.node[data-state="${CSS.escape(now)}"]`);
-    if (current) current.classList.add("current");
-    svg.dataset.current = now;
-    if ($("follow").checked) centreOn(now, true);
-  }
-
-  function markCoverage() {
-    const svg = document.querySelector("#graph svg");
-    const coverage = state.check && state.check.coverage;
-    if (!svg) return;
-    svg.classList.toggle("show-coverage", $("coverage").checked && !!coverage);
-    if (!coverage || !coverage.routes_never) return;
-    const never = new Set(coverage.routes_never), outcomes = new Set(coverage.outcomes_never);
-    svg.querySelectorAll(".edge").forEach((edge) => {
-      edge.classList.toggle("uncovered", never.has(edge.dataset.route));
-      edge.classList.toggle("covered", !never.has(edge.dataset.route));
-    });
-    svg.querySelectorAll(".node.outcome").forEach((node) =>
-      node.classList.toggle("uncovered", outcomes.has(node.dataset.state)));
-  }
+  const highlight = (view) => StudioGraph.highlight(view, $("follow").checked);
+  const markCoverage = () => StudioGraph.coverage(state.check && state.check.coverage, $("coverage").checked);
 
   // --- the conversation --------------------------------------------------------------------
   async function chat(action, fresh, typed) {
@@ -185,7 +94,7 @@
       const target = again || live.querySelector("button");
       if (target) target.focus({ preventScroll: true });
     }
-    knows(view);
+    $("knows").replaceChildren(...StudioPanels.knows(view));
     highlight(view);
   }
 
@@ -213,45 +122,6 @@
     return wrap;
   }
 
-  function knows(view) {
-    const pane = $("knows");
-    const parts = [];
-    if (view.question) {
-      parts.push(el("h3", { text: `Now asking: ${view.question.summary}` }),
-        el("p", { text: view.question.why ? `Why: ${view.question.why}` : "Why: (the flow gives no reason for this question)" }),
-        el("div", { class: "where", text: view.question.where }));
-      if (view.question.detour) parts.push(el("p", { text: "Asked out of order: the person typed a red flag." }));
-    }
-    if (view.ending) {
-      const end = view.ending;
-      parts.push(el("div", { class: `ending disp-${end.disposition}`, id: "ending" },
-        el("h3", { text: `Ending: ${end.disposition} · rule ${end.rule}` }),
-        el("p", { text: end.reason }),
-        el("div", { class: "where", text: `outcome ${end.outcome}, reached by ${end.route || "?"} · ${end.where}` }),
-        el("details", {}, el("summary", { text: "The exact message" }), el("div", { class: "bot disposition", html: end.html }))));
-    }
-    parts.push(el("h3", { text: `Facts so far (${view.progress[0]} of at most ${view.progress[1]} answers)` }));
-    if (view.facts.length) {
-      const rows = view.facts.map((f) => el("tr", { "data-fact": f.fact },
-        el("td", { text: f.name }),
-        el("td", { class: f.counted_as ? "unsure" : "", text: f.counted_as ? `not sure (counted as ${f.counted_as})` : f.label })));
-      parts.push(el("table", { id: "facts" }, el("tbody", {}, ...rows)));
-    } else parts.push(el("p", { id: "facts", text: "No answers yet." }));
-    const waiting = Object.entries(view.pending).concat(Object.entries(view.early));
-    if (waiting.length) parts.push(el("p", { text: "Ticked or typed, not yet answered: " + waiting.map(([k, v]) => `${k}=${v}`).join(", ") }));
-    parts.push(el("h3", { text: "Routes and rules taken" }));
-    if (!view.steps.length) parts.push(el("p", { text: "None yet." }));
-    for (const step of view.steps) {
-      const answers = step.answers.map((a) => `${a.fact} = ${a.label}`).join(", ");
-      parts.push(el("div", { class: "step" },
-        el("div", {}, el("strong", { text: step.question }), document.createTextNode(answers ? ` → ${answers}` : "")),
-        ...step.routes.map((r) => el("div", {},
-          el("code", { text: r.id }), document.createTextNode(` ${r.short_circuit ? "(short-circuit) " : ""}to ${r.target} when ${r.condition} `),
-          el("span", { class: "where", text: r.where })))));
-    }
-    pane.replaceChildren(...parts);
-  }
-
   // --- proofs --------------------------------------------------------------------------------
   async function loadCheck() {
     const pane = $("proofs");
@@ -260,49 +130,7 @@
     try {
       state.check = await json("api/check");
     } catch (error) { pane.replaceChildren(el("p", { text: String(error.message || error) })); return; }
-    const c = state.check;
-    const parts = [el("p", { id: "check-verdict", class: c.ok ? "" : "bad-text",
-      text: (c.flows > 1 ? `check on ${c.flows} flows: ` : "check: ") + (c.ok ? "all checks passed" : "something failed (see below)") }),
-      el("div", { class: "where", text: c.command })];
-    if (c.load_errors) parts.push(el("pre", { class: "check bad-text", text: c.load_errors.join("\n") }));
-    if (c.properties) {
-      parts.push(el("h3", { text: "Properties" }));
-      for (const p of c.properties) {
-        const line = el("div", { class: `prop ${p.proved ? "ok" : "bad"}`, "data-property": p.id },
-          el("strong", { text: p.id }), document.createTextNode(` ${p.description}`));
-        if (p.detail) line.append(el("div", { class: "bad-text", text: p.detail }));
-        if (p.counterexample) {
-          line.append(el("div", { class: "where", text: p.counterexample.map(([f, v]) => `${f}=${v}`).join(" → ") }),
-            el("button", { type: "button", class: "replay", "data-property": p.id,
-              onclick: () => replay(p.counterexample) , text: "Replay in chat" }));
-        }
-        parts.push(line);
-      }
-      const paths = c.paths;
-      parts.push(el("h3", { text: `Paths: ${paths.total} conversations in ${paths.classes} classes` }),
-        el("table", { id: "paths" }, el("thead", {}, el("tr", {}, ...["to", "paths", "shortest", "median", "longest"].map((h) => el("th", { text: h })))),
-          el("tbody", {}, ...paths.by_disposition.map((d) => el("tr", {}, ...[d.disposition, d.paths, d.shortest, d.median, d.longest].map((v) => el("td", { text: String(v) })))))));
-      if (c.unreached_outcomes.length) parts.push(el("p", { class: "bad-text", text: `Outcomes no path reaches: ${c.unreached_outcomes.join(", ")}` }));
-    }
-    if (c.coverage) {
-      const cov = c.coverage;
-      parts.push(el("h3", { text: "Golden transcripts" }));
-      if (cov.errors) parts.push(el("pre", { class: "check bad-text", text: cov.errors.join("\n") }));
-      else {
-        const total = cov.routes.length + cov.routes_never.length;
-        parts.push(el("p", { id: "coverage-summary", text: `${cov.transcripts} transcripts, ${cov.diverging.length} diverging; transitions covered ${cov.routes.length}/${total}; outcomes never reached: ${cov.outcomes_never.join(", ") || "none"}` }),
-          el("p", { text: `Transitions never covered: ${cov.routes_never.join(", ") || "none"} (tick Coverage to see them on the graph)` }));
-        for (const d of cov.diverging) parts.push(el("div", { class: "bad-text where", text: d }));
-      }
-    } else parts.push(el("p", { class: "where", text: "No transcripts given, so no coverage (start the studio with --transcripts DIR)." }));
-    if (c.lint) {
-      parts.push(el("h3", { text: `Content lint: ${c.lint.issues.length} problems in ${c.lint.files.length} files` }));
-      for (const issue of c.lint.issues) parts.push(el("div", { class: "bad-text where", text: issue }));
-      parts.push(el("details", {}, el("summary", { text: "Words and sentence length per file" }),
-        el("table", {}, el("tbody", {}, ...c.lint.files.map((f) => el("tr", {}, el("td", { text: f.id }), el("td", { text: `${f.words} words` }), el("td", { text: `${f.sentence} w/sentence` })))))));
-    }
-    parts.push(el("details", {}, el("summary", { text: "What `bme-bot check` printed" }), el("pre", { class: "check", id: "check-text", text: c.text })));
-    pane.replaceChildren(...parts);
+    pane.replaceChildren(...StudioPanels.proofs(state.check, replay));
     markCoverage();
   }
 
@@ -322,16 +150,7 @@
     document.querySelectorAll("#graph .node.selected").forEach((n) => n.classList.remove("selected"));
     const node = document.querySelector(`#graph .node[data-state="${CSS.escape(id)}"]`);
     if (node) node.classList.add("selected");
-    const parts = [el("h3", { text: `${d.title}` }), el("div", { class: "where", text: `${d.kind} ${id} · ${d.where}` }),
-      el("p", { text: d.text })];
-    if (d.why) parts.push(el("p", {}, el("strong", { text: "Why it is asked: " }), document.createTextNode(d.why)));
-    if (d.answers) parts.push(el("h3", { text: "Answers" }), el("ul", {}, ...d.answers.map((a) => el("li", { text: `${a.label} (${a.id})` }))));
-    if (d.routes.length) {
-      parts.push(el("h3", { text: "Where it leads (first match wins)" }));
-      for (const r of d.routes) parts.push(el("div", { class: "step" }, el("code", { text: r.id }),
-        document.createTextNode(` → ${r.target} when ${r.condition} `), el("span", { class: "where", text: r.where })));
-    }
-    $("node").replaceChildren(...parts);
+    $("node").replaceChildren(...StudioPanels.node(id, d));
     selectTab("node");
   }
 
@@ -376,43 +195,15 @@
       catch (error) { status(String(error.message || error)); }
     });
     $("save").addEventListener("click", save);
-    $("zoom-in").addEventListener("click", () => zoomBy(1.25));
-    $("zoom-out").addEventListener("click", () => zoomBy(0.8));
-    $("fit").addEventListener("click", fit);
+    $("zoom-in").addEventListener("click", () => StudioGraph.zoomBy(1.25));
+    $("zoom-out").addEventListener("click", () => StudioGraph.zoomBy(0.8));
+    $("fit").addEventListener("click", () => StudioGraph.fit());
     $("coverage").addEventListener("change", markCoverage);
     $("goto").addEventListener("change", (event) => {
-      if (event.target.value) { centreOn(event.target.value, false); showNode(event.target.value); }
+      if (event.target.value) { StudioGraph.centreOn(event.target.value, false); showNode(event.target.value); }
     });
     for (const tab of ["knows", "proofs", "node"]) $(`tab-${tab}`).addEventListener("click", () => selectTab(tab));
-    const graph = $("graph");
-    graph.addEventListener("wheel", (event) => {
-      event.preventDefault();
-      const box = graph.getBoundingClientRect();
-      zoomBy(event.deltaY < 0 ? 1.15 : 0.87, event.clientX - box.left, event.clientY - box.top);
-    }, { passive: false });
-    let drag = null;
-    graph.addEventListener("pointerdown", (event) => {
-      if (event.target.closest(".node")) return;
-      drag = { x: event.clientX, y: event.clientY, zx: state.zoom.x, zy: state.zoom.y };
-      graph.setPointerCapture(event.pointerId);
-    });
-    graph.addEventListener("pointermove", (event) => {
-      if (!drag) return;
-      state.zoom.x = drag.zx + event.clientX - drag.x; state.zoom.y = drag.zy + event.clientY - drag.y;
-      applyZoom();
-    });
-    graph.addEventListener("pointerup", () => { drag = null; });
-    graph.addEventListener("keydown", (event) => {
-      const step = 60, z = state.zoom;
-      const moves = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
-      if (moves[event.key]) { z.x += moves[event.key][0]; z.y += moves[event.key][1]; applyZoom(); }
-      else if (event.key === "+" || event.key === "=") zoomBy(1.25);
-      else if (event.key === "-") zoomBy(0.8);
-      else if (event.key === "0") fit();
-      else return;
-      event.preventDefault();
-    });
-    window.addEventListener("resize", () => { if (!state.view) fit(); });
+    StudioGraph.wire($("graph"));
   }
 
   wire();
