@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bme_bot.core.engine import FlowStuck
 from bme_bot.studio.chat import ActionError
 from bme_bot.studio.details import node_details
 from bme_bot.studio.replay import replay_answers
@@ -132,6 +133,8 @@ async def _chat(request: web.Request) -> web.Response:
             await chat.act(action)
         except ActionError as exc:
             raise web.HTTPBadRequest(text=f"studio: {exc}") from None
+        except FlowStuck as exc:  # `check` reports this as a structure failure (P6)
+            raise web.HTTPConflict(text=f"studio: the flow is stuck: {exc}") from None
     return web.json_response(await _view(space, chat_id, fresh=bool(body.get("fresh"))))
 
 
@@ -146,7 +149,10 @@ async def _replay(request: web.Request) -> web.Response:
     chat = await space.chat(chat_id)
     if chat is None:
         raise web.HTTPConflict(text="studio: the flow does not load; see the errors")
-    await replay_answers(chat, [(a[0], a[1]) for a in answers])
+    try:
+        await replay_answers(chat, [(a[0], a[1]) for a in answers])
+    except FlowStuck as exc:
+        raise web.HTTPConflict(text=f"studio: the flow is stuck: {exc}") from None
     return web.json_response(await _view(space, chat_id))
 
 

@@ -252,3 +252,22 @@ async def test_a_red_flag_typed_early_saves_and_replays(client: Any, tmp_path: P
     saved = tmp_path / "detour.yaml"
     saved.write_text(text)
     assert main(["console", "--flow", str(EXAMPLE_FLOW), "--transcript", str(saved)]) == 0
+
+
+async def test_a_not_sure_counterexample_ticks_twice(open_space: Any) -> None:
+    """Property 11's counterexample answers a checklist item "not sure": replayed, the item is
+    tapped twice (ticked, then not sure) and the conversation reaches the less urgent ending."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bme_bot.studio.server import make_app
+
+    flow = EXAMPLE_FLOW.parent / "unsure_wrong_flow.yaml"
+    async with TestClient(TestServer(make_app(open_space(flow)))) as unsure:
+        check = await (await unsure.get("/api/check")).json()
+        p11 = next(p for p in check["properties"] if p["id"] == "P11")
+        assert not p11["proved"] and ["fever", "unsure"] in p11["counterexample"]
+        view = await post(unsure, "/api/replay", {"chat": CHAT, "answers": p11["counterexample"]})
+    assert view["ending"]["outcome"] == "settling" and view["ending"]["disposition"] == "self_care"
+    fever = next(f for f in view["facts"] if f["fact"] == "fever")
+    assert (fever["value"], fever["counted_as"]) == ("unsure", "no")
+    assert "(not sure)" in view["entries"][3]["said"]
