@@ -110,11 +110,15 @@ async def test_a_lock_wait_for_one_chat_does_not_delay_another(
     began = time.monotonic()
     store = BusyStore(busy=f"tg:{SLOW_CHAT}")
     fake, _ = await start(store)
-    fake.push(fake.text(SLOW_CHAT, "/start"))
+    slow = fake.push(fake.text(SLOW_CHAT, "/start"))
     await asyncio.wait_for(store.waiting.wait(), 5)
+    polls = len(fake.of("getUpdates"))
     delay = await _reply_delay(fake, OTHER_CHAT, within=15)
     print(f"lock wait: unrelated chat's reply after {delay:.3f} s")
     assert delay < BOUND
+    # while chat A's update is unfinished, no getUpdates confirms it (a crash re-delivers it)
+    offsets = [int(c.params.get("offset") or 0) for c in fake.of("getUpdates")[polls:]]
+    assert offsets and max(offsets) <= slow
     store.released.set()  # the other process lets go: chat A is answered, in order
     await fake.wait_for(lambda: bool(fake.sent(SLOW_CHAT)), within=5)
     assert time.monotonic() - began < 30
