@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bme_bot.adapters.console import console_event, turn_record
+from bme_bot.core.engine import Engine
 from bme_bot.core.events import Answer, Event, Start, Text, Toggle
 from bme_bot.core.flow import UNSURE
 from bme_bot.core.replies import Reply
@@ -60,7 +61,7 @@ class StudioChat:
     """The last reply with buttons or a checklist: what a tap or a number refers to."""
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         return self.service.engine
 
     async def start(self) -> None:

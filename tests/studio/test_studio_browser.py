@@ -28,6 +28,12 @@ from bme_bot.studio.workspace import Workspace
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WAIT = 15
+E2_TRANSCRIPT = """name: cannot walk
+start: {asks: consent}
+steps:
+  - {input: agree, asks: walk}
+  - {input: "3", disposition: emergency, rule: E2, done: true}
+"""
 
 
 def _missing() -> str | None:
@@ -56,8 +62,11 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     flows = tmp_path_factory.mktemp("flows")
     for name in ("flows_doc_example.yaml", "unsafe_flow.yaml"):
         shutil.copy(FIXTURES / name, flows / name)
+    transcripts = tmp_path_factory.mktemp("transcripts")
+    (transcripts / "e2.yaml").write_text(E2_TRANSCRIPT)
+    space = Workspace.open(load_settings({}), flows, transcripts=transcripts)
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(make_app(Workspace.open(load_settings({}), flows)))
+    runner = web.AppRunner(make_app(space))
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
@@ -235,6 +244,18 @@ def test_keyboard_checklist_and_self_care(page: Any, downloads: Path) -> None:
         )
         == 0
     )
+
+
+def test_coverage_drawn_on_the_graph(page: Any) -> None:
+    click(page, "#tab-proofs")
+    wait_for(page, lambda d: "1 transcripts, 0 diverging" in text_of(d, "#coverage-summary"))
+    click(page, "#coverage")
+    wait_for(page, lambda d: "show-coverage" in classes(d, "#graph svg"))
+    assert "covered" in classes(page, ".edge[data-route='E2']").split()
+    assert "uncovered" in classes(page, ".edge[data-route='consent#1']").split()
+    assert "uncovered" in classes(page, ".node[data-state='settling']").split()
+    assert "uncovered" not in classes(page, ".node[data-state='cannot_walk']").split()
+    page.shot("1-coverage")
 
 
 def test_counterexample_replays_from_the_proofs(page: Any) -> None:

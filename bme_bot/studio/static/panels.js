@@ -74,7 +74,8 @@ window.StudioPanels = (function () {
       }
       const paths = c.paths;
       parts.push(el("h3", { text: `Paths: ${paths.total} conversations in ${paths.classes} classes` }),
-        el("table", { id: "paths" }, el("thead", {}, el("tr", {}, ...["to", "paths", "shortest", "median", "longest"].map((h) => el("th", { text: h })))),
+        el("p", { class: "where", text: "Answers per conversation, by ending (a checklist is one answer)" }),
+        el("table", { id: "paths" }, el("thead", {}, el("tr", {}, ...["to", "paths", "min", "median", "max"].map((h) => el("th", { text: h })))),
           el("tbody", {}, ...paths.by_disposition.map((d) => el("tr", {}, ...[d.disposition, d.paths, d.shortest, d.median, d.longest].map((v) => el("td", { text: String(v) })))))));
       if (c.unreached_outcomes.length) parts.push(el("p", { class: "bad-text", text: `Outcomes no path reaches: ${c.unreached_outcomes.join(", ")}` }));
     }
