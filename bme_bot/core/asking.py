@@ -206,6 +206,14 @@ class Asking:
         guidance = signs[0].guidance if signs else None
         return Alert("urgent", None, guidance, facts)
 
+    def sign_alert(self, text: str) -> Alert | None:
+        """Only the signs the flow does not ask about (breathless, chest pain): typed with an
+        answer, the flow cannot take them into account, so they are answered at once."""
+        for sign in self.red_flags:
+            if sign.fact is None and lay.mentions(text, sign.phrases):
+                return Alert(sign.disposition, None, sign.guidance, {})
+        return None
+
     # --- answers ----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 3) -> list[Hit]:

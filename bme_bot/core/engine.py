@@ -16,7 +16,7 @@ from typing import Any
 from transitions import Machine
 
 from bme_bot.core import lay
-from bme_bot.core.asking import Asking, Vocabulary
+from bme_bot.core.asking import Alert, Asking, Vocabulary
 from bme_bot.core.callbacks import menu_event
 from bme_bot.core.conditions import compile_condition, evaluate
 from bme_bot.core.content import ContentLibrary
@@ -397,14 +397,16 @@ class Engine:
                     if mark == "yes":
                         merged[fact] = "yes"
                 moved, replies = self._submit(session, question, merged)
-                return self._maybe_detour(moved, replies, mentioned)
+                moved, replies = self._maybe_detour(moved, replies, mentioned)
+                return moved, self._with_sign(moved, text, replies)
             return self._maybe_detour(
                 session, [self.words.not_understood(session, marks.hint)], mentioned
             )
         reading = self.typed.read_single(question, text)
         if isinstance(reading, lay.Understood):
             moved, replies = self._apply(session, question, {question.fact: reading.value})
-            return self._maybe_detour(moved, replies, mentioned)
+            moved, replies = self._maybe_detour(moved, replies, mentioned)
+            return moved, self._with_sign(moved, text, replies)
         asked = self._question_instead(session, text, reading)
         if asked is not None:
             return asked
@@ -423,6 +425,9 @@ class Engine:
         a question; later only text that is clearly one ("...?", "how ...")."""
         if reading.candidates:
             return None
+        alert = self.asking.alert(text)
+        if alert is not None:
+            return self._alert_turn(session, alert)
         started = bool(session.history) or session.state != self.flow.start
         if started and not self.asking.is_question(text):
             return None
@@ -438,12 +443,7 @@ class Engine:
         asking = self.asking
         alert = asking.alert(text)
         if alert is not None:
-            replies = [self.words.alert_reply(session, alert)]
-            detour = self._alert_detour(session, alert.facts)
-            if detour is not None:
-                moved = session.evolve(detour=detour, turn=session.turn + 1)
-                return moved, [*replies, self.words.question_reply(moved)]
-            return session, [*replies, *self.words.offer_check(session)]
+            return self._alert_turn(session, alert)
         if asking.is_dose(text):
             return session, [Reply("info", DOSE_DECLINE), *self.words.resume(session, menu=False)]
         if asking.is_diagnosis(text):
@@ -463,10 +463,29 @@ class Engine:
             replies = [self.words.answer_reply(hits)]
         return session, [*replies, *self.words.resume(session, menu=False)]
 
+    def _with_sign(self, session: Session, text: str, replies: list[Reply]) -> list[Reply]:
+        """An answer that also names a sign the flow never asks about ("knee, and I'm short
+        of breath"): the answer is taken, and the sign's advice comes first."""
+        sign = self.asking.sign_alert(text)
+        if sign is None:
+            return replies
+        return [self.words.alert_reply(session, sign), *replies]
+
+    def _alert_turn(self, session: Session, alert: Alert) -> tuple[Session, list[Reply]]:
+        """What to do first for a red flag typed in free text, then the check: the red flag
+        asked about next during the questions, else the open question or the offer to start."""
+        replies = [self.words.alert_reply(session, alert)]
+        detour = self._alert_detour(session, alert.facts)
+        if detour is not None:
+            moved = session.evolve(detour=detour, turn=session.turn + 1)
+            return moved, [*replies, self.words.question_reply(moved)]
+        return session, [*replies, *self.words.offer_check(session)]
+
     def _alert_detour(self, session: Session, facts: Mapping[str, str]) -> str | None:
-        """During the questions, a red flag typed in a question is asked about next (as the
-        flow's `mentions` are), unless it is asked now or already known as that."""
-        if session.done or session.detour is not None or not session.history:
+        """Until the advice, a red flag typed in a question is asked about next (as the
+        flow's `mentions` are, even at the first question), unless it is asked now or is
+        already known as that."""
+        if session.done or session.detour is not None:
             return None
         question = self.flow.questions.get(session.state)
         here = question.facts if question is not None else ()
