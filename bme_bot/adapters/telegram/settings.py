@@ -12,8 +12,11 @@
 | WEBHOOK_PATH             | path it serves (default: the path of WEBHOOK_URL)              |
 | WEBHOOK_MAX_BODY         | largest request body accepted, bytes (default 1000000)         |
 | TELEGRAM_CHAT_RATE       | updates a second one chat may send, sustained (default 1; 0 off)|
+|                          | (every kind: text, taps, stickers, edits; a group is one chat) |
 | TELEGRAM_CHAT_BURST      | updates one chat may send at once before that (default 10)     |
-| TELEGRAM_SEND_RATE       | messages a second the bot sends overall (default 30; 0 off)    |
+| TELEGRAM_SEND_RATE       | messages a second the bot sends overall (default 30; 0 off);   |
+|                          | with it, 1 a second per private chat and 20 a minute per group |
+|                          | (send_limiter.py); edits and taps' answers are not counted     |
 
 A bad value raises `ConfigError` naming the variable, never showing a secret.
 """
@@ -41,7 +44,8 @@ Each update waits on three Bot API round trips in turn. Eight at once hide that 
 network: at 50 ms a round trip that is about 50 updates a second (arithmetic, not measured),
 above Telegram's 30 messages a second. On loopback, where a round trip costs nothing, fewer
 are cheaper in CPU (docs/PERFORMANCE.md): httpcore checks every idle pooled connection on each
-request."""
+request. An update that only waits (a send limit, a 429, a chat's lock) gives its place back
+meanwhile (slots.py)."""
 
 
 @dataclass(frozen=True)
