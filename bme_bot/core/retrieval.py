@@ -8,8 +8,8 @@ Why pure-Python BM25 with the Snowball stemmer (PyPI `snowballstemmer`), not SQL
 - FTS5's built-in stemmer is the English-only Porter stemmer. Snowball has English, Spanish and
   German (and 30 more) in one pure-Python package, so another locale is one more entry in
   `STEMMERS`, with its stop words and synonyms in that locale's `questions.yaml`.
-- The corpus is tiny (about 20 topics, 150 sections): scoring every section per question takes
-  well under a millisecond, so FTS5's inverted index would buy nothing.
+- The corpus is tiny (18 topics, 125 sections): scoring every section per question takes
+  about half a millisecond, so FTS5's inverted index would buy nothing.
 
 A section is a paragraph of a content file, with the list that follows it (a paragraph that
 introduces a list, "What helps the bone heal:", is the list's heading). A long list whose bullets
