@@ -65,7 +65,10 @@ async def start(engine: Engine) -> AsyncIterator[Callable[[MemoryStore], Awaitab
     async def factory(store: MemoryStore) -> Started:
         fake = FakeBotApi(TOKEN)
         base_url = await fake.start()
-        tg = TelegramSettings(token=Secret(TOKEN), api_base_url=base_url, chat_rate=0)
+        # One update in flight: a waiting chat must give its slot back for the other to pass.
+        tg = TelegramSettings(
+            token=Secret(TOKEN), api_base_url=base_url, chat_rate=0, updates_in_flight=1
+        )
         runtime = TelegramRuntime(
             tg, Service(engine, store), poll_timeout=1, backoff=0.05, read_timeout=5
         )
