@@ -53,8 +53,8 @@ class Poller:
         """The supervisor: run the poll loop until stopped. Any exception that escapes it
         (a bug, a library surprise) is logged at once, by type only (its message could quote
         an update), and the loop starts again after a back-off (0.5 s doubling to 30 s, back
-        to 0.5 s once a batch has been handled in full). Before this, one TypeError ended polling for
-        good while the process stayed up and health said ok."""
+        to 0.5 s once a batch has been taken into the queues). Before this, one TypeError
+        ended polling for good while the process stayed up and health said ok."""
         restarts = 0
         while not self._stopping.is_set():
             handled_before = self.batches_handled
@@ -93,8 +93,8 @@ class Poller:
         return await bot._post("getUpdates", data, read_timeout=self.read_timeout + wait)
 
     def _parse(self, raw: Any) -> tuple[list[Update], int | None]:
-        """The updates that can be handled, and the highest valid update id seen (whose
-        successor acknowledges the batch). Anything else is dropped and logged by its id when
+        """The updates that can be handled, and the highest valid update id seen (the offset
+        moves past it once everything below is finished). Anything else is dropped and logged by its id when
         it has a valid one, by the id's type when not: never its content."""
         if not isinstance(raw, list):
             log_event(log, "poll_result_malformed", logging.WARNING, result=type(raw).__name__)

@@ -202,7 +202,7 @@ class TelegramRuntime(Poller):
             self._purger = None
         if self._poller is not None:
             self._stopping.set()
-            # a long poll in flight is cut short; a batch being handled is finished (bounded)
+            # a long poll in flight is cut short; the updates in hand are finished (bounded)
             done, _ = await asyncio.wait({self._poller}, timeout=SHUTDOWN_SECONDS - 2)
             if not done:
                 self._poller.cancel()
