@@ -1,8 +1,8 @@
 """Read answers typed in people's own words: no model, no network, the same reading every time.
 
 The vocabulary (labels, synonyms, red-flag phrases) lives in the flow; this module only knows
-plain English: filler words, negation, hedges, yes and no, numbers (`lay_numbers`) and small
-misspellings. Whenever a text could mean two options, or less than the person meant, it returns
+plain language: filler words, negation, hedges, yes and no, numbers (`lay_numbers`) and small
+misspellings, in the language given (`lay_lang`: English by default, Spanish, German). Whenever a text could mean two options, or less than the person meant, it returns
 `Unclear` so the bot asks again: a typed answer is never guessed.
 """
 
@@ -15,20 +15,19 @@ from functools import lru_cache
 from typing import Final, Literal
 
 from bme_bot.core import lay_numbers
+from bme_bot.core.lay_lang import LayLanguage, language
+from bme_bot.core.lay_lang_en import EN
 from bme_bot.core.lay_text import (
-    ALL_OF_THESE,
     BREAK,
-    FILLER,
-    HEDGE_PHRASES,
-    NO,
-    NONE_OF_THESE,
     SIGNED,
-    YES,
     Phrases,
     content,
     fold,
+    hedge_phrases,
     hint,
 )
+
+__all__ = ["EN", "LayLanguage", "language"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,10 @@ class Reader:
         *,
         scale: NumberScale | None = None,
         unsure: str | None = None,
+        lang: LayLanguage = EN,
     ) -> None:
+        self.lang = lang
+        self.hedges = hedge_phrases(lang)
         self.choices = tuple(choices)
         self.scale = scale
         self.unsure = unsure
@@ -88,26 +90,32 @@ class Reader:
         pairs = [(p, c.id) for c in self.choices for p in (c.label, *c.synonyms)]
         ids = [(c.id, c.id) for c in self.choices]  # machine ids count only as the whole text
         if self.yes_no:
-            pairs += [(p, "yes") for p in YES] + [(p, "no") for p in NO]
+            pairs += [(p, "yes") for p in lang.yes] + [(p, "no") for p in lang.no]
         # A one-letter word ("y", "n") is an answer only as the whole text: inside other text
         # it is far more often something else ("%n", "x y z").
         self.phrases = Phrases(
-            [(p, v) for p, v in pairs if len(_key(fold(p))) > 1], and_breaks=True
+            [(p, v) for p, v in pairs if len(self._key(fold(p, lang))) > 1],
+            and_breaks=True,
+            lang=lang,
         )
         self.whole: dict[str, set[str]] = {}
         for phrase, value in [*pairs, *ids]:
-            tokens = fold(phrase)
-            for key in (" ".join(t for t in tokens if t not in (BREAK, "?")), _key(tokens)):
+            tokens = fold(phrase, lang)
+            for key in (" ".join(t for t in tokens if t not in (BREAK, "?")), self._key(tokens)):
                 if key:  # a synonym made only of filler ("ok") must not match empty text
                     self.whole.setdefault(key, set()).add(value)
         self.label_words = {
-            c.id: {*content(fold(c.label)), *content(fold(c.id))} for c in self.choices
+            c.id: {*content(fold(c.label, lang), lang), *content(fold(c.id, lang), lang)}
+            for c in self.choices
         }
+
+    def _key(self, tokens: Sequence[str]) -> str:
+        return " ".join(content(tokens, self.lang))
 
     def read(self, text: str) -> Reading:
         if SIGNED.match(text):
             return Unclear(())
-        tokens = fold(text)
+        tokens = fold(text, self.lang)
         plain = [t for t in tokens if t not in (BREAK, "?")]
         if not plain:
             return Unclear(())
@@ -115,9 +123,9 @@ class Reader:
         if numbered is not None:
             return numbered
         matches = self.phrases.find(tokens)
-        if HEDGE_PHRASES.find(tokens) or any(m.value == self.unsure for m in matches):
+        if self.hedges.find(tokens) or any(m.value == self.unsure for m in matches):
             return self._hedged()
-        whole = self.whole.get(" ".join(plain)) or self.whole.get(_key(tokens))
+        whole = self.whole.get(" ".join(plain)) or self.whole.get(self._key(tokens))
         if whole is not None and len(whole) == 1:
             return self._settle(tokens, next(iter(whole)))
         positive = {m.value for m in matches if not m.negated}
@@ -135,9 +143,9 @@ class Reader:
                 return self._unclear(votes)
         else:
             if self.scale is not None:
-                found = lay_numbers.spans(plain, self.scale.unit)
+                found = lay_numbers.spans(plain, self.scale.unit, self.lang.numbers)
                 if found and not _plausible(text, found, self.scale.unit):
-                    return Unclear((), "Please type the number again, like 45 or 3 weeks.")
+                    return Unclear((), self.lang.number_again)
                 positive |= set(self._bands(found))
             if positive & negated or len(positive) > 1:
                 return self._unclear(positive | negated)
@@ -151,8 +159,8 @@ class Reader:
     def _option_number(self, plain: list[str], text: str) -> Reading | None:
         """ "2", "option 2", "two": an option; at an age or duration also a value, so a number
         that is both (and means two different options) is asked again."""
-        explicit = len(plain) > 1 and plain[0] in ("option", "number", "choice", "answer")
-        value = lay_numbers.bare_number(plain[1:] if explicit else plain)
+        explicit = len(plain) > 1 and plain[0] in self.lang.option_words
+        value = lay_numbers.bare_number(plain[1:] if explicit else plain, self.lang.numbers)
         if value is None:
             return None
         option = None
@@ -161,7 +169,7 @@ class Reader:
         if explicit or self.scale is None:
             return Understood(option) if option else Unclear(())
         if not _plausible(text, [(value, value)], self.scale.unit):
-            return Unclear((), "Please type the number again, like 45 or 3 weeks.")
+            return Unclear((), self.lang.number_again)
         bands = self._bands([(value, value)])
         if option is None or bands == [option]:
             return Understood(bands[0]) if bands else Unclear(())
@@ -189,11 +197,11 @@ class Reader:
             return Understood(self.unsure)
         if self.yes_no:
             return self._unclear(["yes", "no"])
-        return Unclear((), "If you are not sure, pick the answer closest to how it is.")
+        return Unclear((), self.lang.pick_closest)
 
     def _partial(self, tokens: Sequence[str]) -> Reading:
         """Words that are all part of one option's label ("no" at "No, can't take 4 steps")."""
-        words = [w for w in content(tokens) if not w[0].isdigit()]
+        words = [w for w in content(tokens, self.lang) if not w[0].isdigit()]
         if not words:
             return Unclear(())
         hits = [
@@ -207,7 +215,7 @@ class Reader:
         picked = [c for c in self.choices if c.id in values]
         if len(picked) < 2:
             return Unclear(())
-        return Unclear(tuple(c.id for c in picked), hint([c.label for c in picked]))
+        return Unclear(tuple(c.id for c in picked), hint([c.label for c in picked], self.lang))
 
 
 _NUMBER_WORD: Final = re.compile(
@@ -224,13 +232,14 @@ def _plausible(text: str, found: Sequence[lay_numbers.Span], unit: str) -> bool:
     return written and all(low <= _LARGEST[unit] for low, _ in found)
 
 
-def _key(tokens: Sequence[str]) -> str:
-    return " ".join(content(tokens))
-
-
 @lru_cache(maxsize=512)
-def _reader(choices: tuple[Choice, ...], scale: NumberScale | None, unsure: str | None) -> Reader:
-    return Reader(choices, scale=scale, unsure=unsure)
+def _reader(
+    choices: tuple[Choice, ...],
+    scale: NumberScale | None,
+    unsure: str | None,
+    lang: LayLanguage,
+) -> Reader:
+    return Reader(choices, scale=scale, unsure=unsure, lang=lang)
 
 
 def read_answer(
@@ -239,47 +248,49 @@ def read_answer(
     *,
     scale: NumberScale | None = None,
     unsure: str | None = None,
+    lang: LayLanguage = EN,
 ) -> Reading:
     """Read one typed answer as an option id, or say why it must be asked again."""
-    return _reader(tuple(choices), scale, unsure).read(text)
+    return _reader(tuple(choices), scale, unsure, lang).read(text)
 
 
-_CHECK_FILLER: Final = frozenset(
-    {"and", "also", "plus", "yes", "y", "yeah", "about", "apply", "take", "taking", "on"}
-)
+def _check_key(text: str, lang: LayLanguage) -> str:
+    return " ".join(w for w in content(fold(text, lang), lang) if w not in lang.check_filler)
 
 
-def _check_key(text: str) -> str:
-    return " ".join(w for w in content(fold(text)) if w not in _CHECK_FILLER)
-
-
-_NONE_KEYS: Final = frozenset(_check_key(t) for t in NONE_OF_THESE)
-_ALL_KEYS: Final = frozenset(_check_key(t) for t in ALL_OF_THESE)
-_CHECK_HINT: Final = 'Type the numbers that apply, like "1 3" (add ? if not sure), or "none".'
+@lru_cache(maxsize=8)
+def _check_keys(lang: LayLanguage) -> tuple[frozenset[str], frozenset[str]]:
+    """The folded forms of "none of these" and "all of these"."""
+    none = frozenset(_check_key(t, lang) for t in lang.none_of_these)
+    return none, frozenset(_check_key(t, lang) for t in lang.all_of_these)
 
 
 class ChecklistReader:
     """Reads a reply to a checklist of yes/no items: numbers, names, "?" or "not sure about"."""
 
-    def __init__(self, items: Sequence[Choice]) -> None:
+    def __init__(self, items: Sequence[Choice], lang: LayLanguage = EN) -> None:
         self.items = tuple(items)
+        self.lang = lang
+        self.hedges = hedge_phrases(lang)
+        self.none_keys, self.all_keys = _check_keys(lang)
         pairs = [(p, i.id) for i in self.items for p in (i.id, i.label, *i.synonyms)]
         # "and" separates items in a reply, so it is dropped from phrases too ("warm and swollen")
         self.phrases = Phrases(
-            [(re.sub(r"\band\b", " ", p), v) for p, v in pairs], and_breaks=False
+            [(_drop_and(p, lang), v) for p, v in pairs], and_breaks=False, lang=lang
         )
 
     def read(self, text: str) -> Marks | Unclear:
+        hint_text = self.lang.checklist_hint
         if SIGNED.match(text):
-            return Unclear((), _CHECK_HINT)
-        key = _check_key(text)
-        if key in _NONE_KEYS:
+            return Unclear((), hint_text)
+        key = _check_key(text, self.lang)
+        if key in self.none_keys:
             return Marks({})
-        if key in _ALL_KEYS:
+        if key in self.all_keys:
             return Marks({i.id: "yes" for i in self.items})
         marks: dict[str, str] = {}
         segment: list[str] = []
-        for token in [*fold(text), BREAK]:
+        for token in [*fold(text, self.lang), BREAK]:
             if token != BREAK:
                 segment.append(token)
                 continue
@@ -287,7 +298,7 @@ class ChecklistReader:
             if problem is not None:
                 return problem
             segment = []
-        return Marks(marks) if marks else Unclear((), _CHECK_HINT)
+        return Marks(marks) if marks else Unclear((), hint_text)
 
     def _segment(self, tokens: list[str], marks: dict[str, str]) -> Unclear | None:
         """Mark the items of one comma-separated piece; Unclear if any word is left over.
@@ -297,35 +308,37 @@ class ChecklistReader:
         part: list[int] = []
         doubt: set[int] = set()
         parts = 0
+        lang = self.lang
         for t in tokens:
             if t == "?":
                 doubt.add(len(words) - 1)
-            elif t == "and":
+            elif t in lang.and_words:
                 parts += 1
-            elif t not in FILLER and t not in _CHECK_FILLER:
+            elif t not in lang.filler and t not in lang.check_filler:
                 words.append(t)
                 part.append(parts)
-        hedged = {part[k] for m in HEDGE_PHRASES.find(words) for k in range(m.start, m.end)}
+        hedged = {part[k] for m in self.hedges.find(words) for k in range(m.start, m.end)}
         hedge_words = {k for k in range(len(words)) if part[k] in hedged}
-        for m in HEDGE_PHRASES.find(words):
+        for m in self.hedges.find(words):
             words[m.start : m.end] = ["~"] * (m.end - m.start)  # spent: negates nothing
         found: list[tuple[int, int, str]] = []
         for m in self.phrases.find(words):
             if m.negated:
-                return Unclear((), _CHECK_HINT)
+                return Unclear((), lang.checklist_hint)
             found.append((m.start, m.end, m.value))
         for a in found:
             clash = [b[2] for b in found if b[2] != a[2] and b[0] < a[1] and a[0] < b[1]]
             if clash:
                 picked = [i for i in self.items if i.id in (a[2], *clash)]
-                return Unclear(tuple(i.id for i in picked), hint([i.label for i in picked]))
+                labels = [i.label for i in picked]
+                return Unclear(tuple(i.id for i in picked), hint(labels, lang))
         covered = {k for start, end, _ in found for k in range(start, end)}
         for k, word in enumerate(words):
             if k in covered or word == "~":
                 continue
-            number = lay_numbers.bare_number([word])
+            number = lay_numbers.bare_number([word], lang.numbers)
             if number is None or not number.is_integer() or not 1 <= number <= len(self.items):
-                return Unclear((), _CHECK_HINT)
+                return Unclear((), lang.checklist_hint)
             found.append((k, k + 1, self.items[int(number) - 1].id))
         for start, end, item in found:
             unsure = (end - 1) in doubt or any(k in hedge_words for k in range(start, end))
@@ -334,21 +347,27 @@ class ChecklistReader:
         return None
 
 
+def _drop_and(phrase: str, lang: LayLanguage) -> str:
+    tokens = fold(phrase, lang)
+    return " ".join(" " if t in lang.and_words else t for t in tokens)
+
+
 @lru_cache(maxsize=256)
-def _checklist(items: tuple[Choice, ...]) -> ChecklistReader:
-    return ChecklistReader(items)
+def _checklist(items: tuple[Choice, ...], lang: LayLanguage) -> ChecklistReader:
+    return ChecklistReader(items, lang)
 
 
-def read_checklist(text: str, items: Sequence[Choice]) -> Marks | Unclear:
+def read_checklist(text: str, items: Sequence[Choice], lang: LayLanguage = EN) -> Marks | Unclear:
     """Read a checklist reply; Unclear when any piece is not recognised (it could be a red flag)."""
-    return _checklist(tuple(items)).read(text)
+    return _checklist(tuple(items), lang).read(text)
 
 
 @lru_cache(maxsize=256)
-def _mention_phrases(phrases: tuple[str, ...]) -> Phrases:
-    return Phrases([(p, p) for p in phrases], and_breaks=False)
+def _mention_phrases(phrases: tuple[str, ...], lang: LayLanguage) -> Phrases:
+    return Phrases([(p, p) for p in phrases], and_breaks=False, lang=lang)
 
 
-def mentions(text: str, phrases: Sequence[str]) -> bool:
+def mentions(text: str, phrases: Sequence[str], lang: LayLanguage = EN) -> bool:
     """Whether the text states one of the phrases, not negated ("my foot is not cold": no)."""
-    return any(not m.negated for m in _mention_phrases(tuple(phrases)).find(fold(text)))
+    found = _mention_phrases(tuple(phrases), lang).find(fold(text, lang))
+    return any(not m.negated for m in found)

@@ -1,6 +1,7 @@
-"""Plain-English text handling for `lay`: folding, filler words, negation, hedges, phrases.
+"""Text handling for `lay`: folding, filler words, negation, hedges, phrases, in one language.
 
 Generic language only; the clinical words live in the flow's labels, synonyms and mentions.
+Every function takes the language (`lay_lang.LayLanguage`, English by default).
 """
 
 from __future__ import annotations
@@ -9,91 +10,69 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
+
+from bme_bot.core.lay_lang import LayLanguage
+from bme_bot.core.lay_lang_en import EN
 
 BREAK: Final = ","
 
+FILLER: Final = EN.filler
+NEGATIONS: Final = EN.negations
+BREAK_WORDS: Final = EN.break_words
+HEDGES: Final = EN.hedges
+YES: Final = EN.yes
+NO: Final = EN.no
+NONE_OF_THESE: Final = EN.none_of_these
+ALL_OF_THESE: Final = EN.all_of_these
+"""The English tables under their former names (the other languages: `lay_lang_*`)."""
 
-def _words(text: str, sep: str | None = None) -> frozenset[str]:
-    return frozenset(text.split(sep))
-
-
-FILLER: Final = _words(
-    "i im ive id me my mine myself the a an it its is was were are am be been left right both "
-    "on in at of to for with have has had got get do does did there this that these those them "
-    "just um uh er erm oh ok okay please thanks thank you any even still now currently"
-)
-NEGATIONS: Final = _words(
-    "no not never without dont cant wont isnt arent wasnt werent havent hasnt hadnt wouldnt "
-    "shouldnt aint none nothing neither nor non nobody"
-)
-BREAK_WORDS: Final = _words("but though although however yet except whereas")
-HEDGES: Final = _words(
-    "not sure|unsure|dont know|dont no|no idea|dunno|idk|maybe|probably|possibly|perhaps|might|"
-    "think so|guess|not certain|uncertain|cant tell|cant say|hard to say|hard to tell|kind of|"
-    "sort of|kinda|sorta|who knows|no clue|suppose so",
-    "|",
-)
-YES: Final = _words(
-    "yes|y|yeah|yea|yep|yup|ya|yah|aye|sure|correct|definitely|absolutely|of course|true|"
-    "indeed|i do|i am|i have|it does|it is|yes please",
-    "|",
-)
-NO: Final = _words(
-    "no|n|nope|nah|naw|never|not really|not at all|none|nothing|not|false|i dont|i havent|"
-    "im not|it doesnt|it isnt|no way|definitely not",
-    "|",
-)
-NONE_OF_THESE: Final = _words(
-    "none|no|n|nope|nah|nothing|neither|none of these|none of them|no to all|no none|"
-    "none apply|nothing applies|all no|no to everything|not any",
-    "|",
-)
-ALL_OF_THESE: Final = _words("all|all of them|all of these|everything|yes to all", "|")
-_CANON: Final = (
-    (("can", "not"), "cant"),
-    (("could", "not"), "cant"),
-    (("not", "able", "to"), "cant"),
-    (("not", "able"), "cant"),
-    (("unable", "to"), "cant"),
-    (("do", "not"), "dont"),
-    (("does", "not"), "dont"),
-    (("did", "not"), "dont"),
-)
-_ONE_WORD_CANON: Final = {
-    "cannot": "cant",
-    "couldnt": "cant",
-    "unable": "cant",
-    "doesnt": "dont",
-    "didnt": "dont",
-}
 _TOKEN: Final = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+|[?,;:.!()\n]")
 SIGNED: Final = re.compile(r"\s*[-+\u2212\u2013]\s*[0-9]")
 
 
-def fold(text: str) -> list[str]:
+def fold(text: str, lang: LayLanguage = EN) -> list[str]:
     """Case, accents, apostrophes and spacing folded away; clause punctuation becomes BREAK,
-    a question mark stays "?"; "cannot", "unable to", "not able to" all become "cant"."""
+    a question mark stays "?"; the language's fixed runs become one token ("cannot", "unable
+    to", "not able to" all become "cant"; "no puedo" becomes "nopuedo")."""
     bare = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in bare if not unicodedata.combining(c)).casefold()
     bare = re.sub(r"['’‘`´]", "", bare)
     raw = [t if t[0].isalnum() or t == "?" else BREAK for t in _TOKEN.findall(bare)]
+    if lang.digraphs:
+        raw = [_digraphs(t, lang) for t in raw]
     out: list[str] = []
     i = 0
     while i < len(raw):
-        for words, canon in _CANON:
-            if tuple(raw[i : i + len(words)]) == words:
+        for run, canon in lang.canon:
+            if tuple(raw[i : i + len(run)]) == run:
                 out.append(canon)
-                i += len(words)
+                i += len(run)
                 break
         else:
-            out.append(_ONE_WORD_CANON.get(raw[i], raw[i]))
-            i += 1
+            for run, canon in lang.end_canon:
+                after = raw[i + len(run)] if i + len(run) < len(raw) else BREAK
+                if tuple(raw[i : i + len(run)]) == run and (
+                    after in (BREAK, "?") or after in lang.end_canon_next
+                ):
+                    out.append(canon)
+                    i += len(run)
+                    break
+            else:
+                out.append(lang.one_word_canon.get(raw[i], raw[i]))
+                i += 1
     return out
 
 
-def content(tokens: Sequence[str]) -> tuple[str, ...]:
-    return tuple(t for t in tokens if t not in FILLER and t not in (BREAK, "?"))
+def _digraphs(token: str, lang: LayLanguage) -> str:
+    for spelled, folded in lang.digraphs:
+        token = token.replace(spelled, folded)
+    return token
+
+
+def content(tokens: Sequence[str], lang: LayLanguage = EN) -> tuple[str, ...]:
+    return tuple(t for t in tokens if t not in lang.filler and t not in (BREAK, "?"))
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -113,16 +92,28 @@ def _one_edit(a: str, b: str) -> bool:
     return short[k:] == long_[k + 1 :]
 
 
-_PLAIN: Final = frozenset(
-    {*FILLER, *NEGATIONS, *BREAK_WORDS, *(w for p in HEDGES | YES | NO for w in p.split())}
-)
+@lru_cache(maxsize=8)
+def plain_words(lang: LayLanguage) -> frozenset[str]:
+    """The language's own words: never taken for a vocabulary word with a typo."""
+    phrases = lang.hedges | lang.yes | lang.no
+    return frozenset(
+        {
+            *lang.filler,
+            *lang.negations,
+            *lang.break_words,
+            *(w for p in phrases for w in fold(p, lang)),
+        }
+    )
 
 
 class Words:
-    """Which vocabulary words a typed word can stand for: itself, a plural, a small typo."""
+    """Which vocabulary words a typed word can stand for: itself, a plural or other ending,
+    a compound's first part (German), a small typo."""
 
-    def __init__(self, vocabulary: set[str]) -> None:
+    def __init__(self, vocabulary: set[str], lang: LayLanguage = EN) -> None:
         self.vocabulary = frozenset(vocabulary)
+        self.lang = lang
+        self._plain = plain_words(lang)
         self._seen: dict[str, frozenset[str]] = {}
 
     def aliases(self, word: str) -> frozenset[str]:
@@ -133,12 +124,23 @@ class Words:
             known = self._seen[word] = self._find(word)
         return known
 
-    def _find(self, word: str) -> frozenset[str]:
+    def _forms(self, word: str) -> set[str]:
         forms = {word}
         if len(word) >= 3:
-            forms |= {word + "s", word + "es", word.removesuffix("s"), word.removesuffix("es")}
+            for suffix in self.lang.suffixes:
+                forms |= {word + suffix, word.removesuffix(suffix)}
+            for ending, other in self.lang.swaps:
+                if word.endswith(ending) and len(word) - len(ending) >= 3:
+                    forms.add(word[: len(word) - len(ending)] + other)
+        return forms
+
+    def _find(self, word: str) -> frozenset[str]:
+        forms = self._forms(word)
+        for tail in self.lang.compound_tails:
+            if word.endswith(tail) and len(word) - len(tail) >= 3:
+                forms |= self._forms(word[: len(word) - len(tail)])
         found = forms & self.vocabulary
-        if found or len(word) < 5 or not word.isalpha() or word in _PLAIN:
+        if found or len(word) < 5 or not word.isalpha() or word in self._plain:
             return frozenset(found | {word})
         typos = {
             v
@@ -164,25 +166,28 @@ class Match:
 class Phrases:
     """Token sequences (after folding and dropping fillers) that each point at a value."""
 
-    def __init__(self, pairs: Sequence[tuple[str, str]], *, and_breaks: bool) -> None:
+    def __init__(
+        self, pairs: Sequence[tuple[str, str]], *, and_breaks: bool, lang: LayLanguage = EN
+    ) -> None:
+        self.lang = lang
         self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         vocabulary: set[str] = set()
         for phrase, value in pairs:
-            tokens = content(fold(phrase))
+            tokens = content(fold(phrase, lang), lang)
             if tokens:
                 self.by_first.setdefault(tokens[0], []).append((tokens, value))
                 vocabulary.update(tokens)
-        self.words = Words(vocabulary)
-        self.breaks = BREAK_WORDS | ({"and"} if and_breaks else set())
+        self.words = Words(vocabulary, lang)
+        self.breaks = lang.break_words | (lang.and_words if and_breaks else frozenset())
 
     def find(self, tokens: Sequence[str]) -> list[Match]:
         """Every phrase occurrence, minus those inside a longer one for another value."""
-        words = content(tokens)
+        words = content(tokens, self.lang)
         clause, clauses = 0, []
         for t in tokens:
             if t in (BREAK, "?"):
                 clause += 1
-            elif t not in FILLER:
+            elif t not in self.lang.filler:
                 clauses.append(clause)
                 clause += t in self.breaks
         aliases = [self.words.aliases(w) for w in words]
@@ -201,32 +206,43 @@ class Phrases:
             for s in spans
             if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)
         ]
-        return [Match(s, e, v, self._negated(words, clauses, kept, s)) for s, e, v in kept]
+        negations = self.lang.negations
+        return [Match(s, e, v, _negated(words, clauses, kept, s, negations)) for s, e, v in kept]
 
-    @staticmethod
-    def _negated(
-        words: Sequence[str], clauses: list[int], spans: list[tuple[int, int, str]], at: int
-    ) -> str:
-        """A negation word within the 3 words before, in the same clause, not used up by a
-        phrase in between ("no injury, came on gradually" does not negate "gradually")."""
-        if words[at] in NEGATIONS:
-            return ""
-        for k in range(at - 1, max(at - 4, -1), -1):
-            if clauses[k] != clauses[at]:
-                return ""
-            inside = [s for s in spans if s[0] <= k < s[1]]
-            if any(any(w not in NEGATIONS for w in words[s[0] : s[1]]) for s in inside):
-                return ""
-            if words[k] in NEGATIONS:
-                return words[k]
+
+def _negated(
+    words: Sequence[str],
+    clauses: list[int],
+    spans: list[tuple[int, int, str]],
+    at: int,
+    negations: frozenset[str],
+) -> str:
+    """A negation word within the 3 words before, in the same clause, not used up by a
+    phrase in between ("no injury, came on gradually" does not negate "gradually")."""
+    if words[at] in negations:
         return ""
+    for k in range(at - 1, max(at - 4, -1), -1):
+        if clauses[k] != clauses[at]:
+            return ""
+        inside = [s for s in spans if s[0] <= k < s[1]]
+        if any(any(w not in negations for w in words[s[0] : s[1]]) for s in inside):
+            return ""
+        if words[k] in negations:
+            return words[k]
+    return ""
 
 
-def hint(labels: Sequence[str]) -> str:
+def hint(labels: Sequence[str], lang: LayLanguage = EN) -> str:
     quoted = [f'"{label}"' for label in labels]
     if len(quoted) < 2:
         return ""
-    return f"Did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?"
+    return lang.did_you_mean.format(options=", ".join(quoted[:-1]), last=quoted[-1])
 
 
-HEDGE_PHRASES: Final = Phrases([(h, "unsure") for h in HEDGES], and_breaks=True)
+@lru_cache(maxsize=8)
+def hedge_phrases(lang: LayLanguage = EN) -> Phrases:
+    """The language's hedges as phrases: any of them makes an answer "not sure"."""
+    return Phrases([(h, "unsure") for h in lang.hedges], and_breaks=True, lang=lang)
+
+
+HEDGE_PHRASES: Final = hedge_phrases(EN)

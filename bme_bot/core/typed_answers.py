@@ -3,7 +3,8 @@
 One place decides which words count for which question: a single question's options, a
 checklist's items, and the yes/no/not sure question that a checklist item becomes when it is
 asked on its own (a red flag the person typed before it was asked). It also finds such red
-flags in any typed text, from the phrases the flow declares as `mentions`.
+flags in any typed text, from the phrases the flow declares as `mentions`. The flow's words
+are read in the flow's locale (`lay_lang`: "en" unless told otherwise).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ RED: Final = frozenset({"yes", UNSURE})
 class TypedAnswers:
     """Reads typed text for one flow; holds no per-person state."""
 
-    def __init__(self, flow: Flow) -> None:
+    def __init__(self, flow: Flow, locale: str = "en") -> None:
         self.flow = flow
+        self.locale = locale
+        self.language = lay.language(locale)
         self._mentions = self._mention_table()
 
     def _mention_table(self) -> list[tuple[str, frozenset[str], tuple[str, ...]]]:
@@ -49,9 +52,13 @@ class TypedAnswers:
         for fact, flagged, phrases in self._mentions:
             if fact in asked_here or known.get(fact) in flagged:
                 continue
-            if lay.mentions(text, phrases):
+            if lay.mentions(text, phrases, self.language):
                 return fact
         return None
+
+    def says(self, text: str, phrases: tuple[str, ...]) -> bool:
+        """Whether the text states one of the phrases, not negated, in this flow's language."""
+        return lay.mentions(text, phrases, self.language)
 
     def single_choices(self, fact: str) -> list[lay.Choice]:
         """The answers to `fact` asked on its own (a checklist item becomes yes/no/not sure)."""
@@ -60,9 +67,10 @@ class TypedAnswers:
             question = self.flow.asker[fact]
             return [lay.Choice(o.id, o.label, o.synonyms) for o in question.options]
         values = self.flow.facts[fact]
+        labels = zip((v for v, _ in YES_NO), self.language.yes_no_labels, strict=True)
         return [
             lay.Choice(v, label, {"yes": item.synonyms, "no": item.no_synonyms}.get(v, ()))
-            for v, label in YES_NO
+            for v, label in labels
             if v in values
         ]
 
@@ -83,16 +91,20 @@ class TypedAnswers:
             [lay.Choice(o.id, o.label, o.synonyms) for o in question.options],
             scale=_scale(question),
             unsure=self.unsure(question.fact),
+            lang=self.language,
         )
 
     def read_alone(self, fact: str, text: str) -> lay.Reading:
-        return lay.read_answer(text, self.single_choices(fact), unsure=self.unsure(fact))
+        return lay.read_answer(
+            text, self.single_choices(fact), unsure=self.unsure(fact), lang=self.language
+        )
 
     def read_checklist(
         self, question: Question, facts: Mapping[str, str], text: str
     ) -> lay.Marks | lay.Unclear:
         shown = question.visible_items(facts)
-        return lay.read_checklist(text, [lay.Choice(i.fact, i.label, i.synonyms) for i in shown])
+        choices = [lay.Choice(i.fact, i.label, i.synonyms) for i in shown]
+        return lay.read_checklist(text, choices, self.language)
 
 
 def _scale(question: Question) -> lay.NumberScale | None:
