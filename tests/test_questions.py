@@ -15,7 +15,7 @@ from bme_bot.core import lay
 from bme_bot.core.engine import Engine
 from bme_bot.core.events import Answer, Ask, SetRegion, Start, Text, parse_command
 from bme_bot.core.replies import Reply
-from bme_bot.core.retrieval import QUOTE_WORDS, quote, split_sections
+from bme_bot.core.retrieval import QUOTE_WORDS, make_stemmer, quote, split_sections
 from bme_bot.core.session import Session
 from bme_bot.core.wording import (
     ALERT_OPENING,
@@ -351,3 +351,10 @@ def test_console_json_has_found_and_alert(engine: Engine) -> None:
     assert scores == sorted(scores, reverse=True)
     assert records[3]["alert"] == "emergency" and records[3]["found"] == []
     assert records[4]["found"] == [] and records[4]["alert"] is None
+
+
+def test_stemmers_plug_in_per_locale() -> None:
+    spanish, german = make_stemmer("es"), make_stemmer("de")
+    assert spanish("fracturas") == spanish("fractura")
+    assert german("knochens") == german("knochen")
+    assert make_stemmer("xx")("running") == "running"  # no stemmer: whole words only

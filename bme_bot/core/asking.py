@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Final, Literal
 
-from bme_bot.core import lay
 from bme_bot.core.conditions import evaluate, facts_of
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.flow import Flow, Outcome
@@ -168,7 +167,7 @@ class Asking:
                 flag.fact is not None
                 and flag.fact not in found
                 and flag.value is not None
-                and lay.mentions(text, flag.phrases)
+                and self.typed.says(text, flag.phrases)
             ):
                 found[flag.fact] = flag.value
         return found
@@ -182,7 +181,7 @@ class Asking:
     def alert(self, text: str) -> Alert | None:
         """How urgent the red flags stated in `text` are, or None when it states none."""
         facts = self.stated_flags(text)
-        signs = [f for f in self.red_flags if f.fact is None and lay.mentions(text, f.phrases)]
+        signs = [f for f in self.red_flags if f.fact is None and self.typed.says(text, f.phrases)]
         if not facts and not signs:
             return None
         for route in self.flow.short_circuits:
@@ -210,7 +209,7 @@ class Asking:
         """Only the signs the flow does not ask about (breathless, chest pain): typed with an
         answer, the flow cannot take them into account, so they are answered at once."""
         for sign in self.red_flags:
-            if sign.fact is None and lay.mentions(text, sign.phrases):
+            if sign.fact is None and self.typed.says(text, sign.phrases):
                 return Alert(sign.disposition, None, sign.guidance, {})
         return None
 

@@ -54,7 +54,10 @@ _SENTENCE_END: Final = re.compile(r"[.!?](?:\*\*)?(?=\s)")
 
 
 def make_stemmer(locale: str) -> Callable[[str], str]:
-    """The Snowball stemmer of a locale, with a memo (content and questions repeat words)."""
+    """The Snowball stemmer of a locale, with a memo (content and questions repeat words).
+    A locale without one matches whole words only (still deterministic, just stricter)."""
+    if locale not in STEMMERS:
+        return str
     module_name, class_name = STEMMERS[locale]
     module = importlib.import_module(f"snowballstemmer.{module_name}")
     stem_word = getattr(module, class_name)().stemWord
