@@ -466,6 +466,8 @@ class Engine:
     def _with_sign(self, session: Session, text: str, replies: list[Reply]) -> list[Reply]:
         """An answer that also names a sign the flow never asks about ("knee, and I'm short
         of breath"): the answer is taken, and the sign's advice comes first."""
+        if len(text.split()) < 2:
+            return replies  # one word taken as the answer names nothing else (and is quick)
         sign = self.asking.sign_alert(text)
         if sign is None:
             return replies
