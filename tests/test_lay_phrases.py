@@ -1,6 +1,6 @@
-"""The measured lay phrase set: every phrase read as written, none misread.
+"""The measured lay phrase sets, one per locale: every phrase read as written, none misread.
 
-`pytest -s tests/test_lay_phrases.py` prints the understood and misread figures.
+`pytest -s tests/test_lay_phrases.py` prints the understood and misread figures per locale.
 """
 
 from __future__ import annotations
@@ -15,11 +15,20 @@ import yaml
 
 from bme_bot.core.engine import Engine
 from bme_bot.core.lay import Choice, Marks, NumberScale, Understood, read_answer, read_checklist
+from bme_bot.core.lay_lang import LayLanguage, language
 
 HERE = Path(__file__).parent
 VOCABULARY = HERE / "fixtures" / "lay_vocabulary.yaml"
 PHRASES = HERE / "lay_phrases.yaml"
 UNDERSTOOD_AT_LEAST = 0.90
+SETS = {
+    "en": (VOCABULARY, PHRASES),
+    "es": (HERE / "fixtures" / "lay_vocabulary_es.yaml", HERE / "lay_phrases_es.yaml"),
+    "de": (HERE / "fixtures" / "lay_vocabulary_de.yaml", HERE / "lay_phrases_de.yaml"),
+}
+"""locale -> (its vocabulary fixture, its phrase set)."""
+AT_LEAST = {"en": (110, 15, 10), "es": (40, 15, 10), "de": (40, 15, 10)}
+"""locale -> (phrases, of them expected "unclear", checklist replies) each set must have."""
 
 Vocabulary = dict[str, tuple[tuple[Choice, ...], NumberScale | None, bool]]
 
@@ -51,9 +60,15 @@ def load_items(path: Path) -> dict[str, Choice]:
     return items
 
 
-def read(vocabulary: Vocabulary, fact: str, text: str) -> str:
+def read(vocabulary: Vocabulary, fact: str, text: str, lang: LayLanguage | None = None) -> str:
     choices, scale, unsure = vocabulary[fact]
-    reading = read_answer(text, choices, scale=scale, unsure="unsure" if unsure else None)
+    reading = read_answer(
+        text,
+        choices,
+        scale=scale,
+        unsure="unsure" if unsure else None,
+        lang=lang or language("en"),
+    )
     return reading.value if isinstance(reading, Understood) else "unclear"
 
 
@@ -75,20 +90,23 @@ def measure(
     return understood, misread, not_understood
 
 
-def test_phrase_set_is_read_without_a_single_misread() -> None:
-    vocabulary = load_vocabulary(VOCABULARY)
-    phrases: dict[str, Any] = yaml.safe_load(PHRASES.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("locale", sorted(SETS))
+def test_phrase_set_is_read_without_a_single_misread(locale: str) -> None:
+    vocabulary_path, phrases_path = SETS[locale]
+    lang = language(locale)
+    vocabulary = load_vocabulary(vocabulary_path)
+    phrases: dict[str, Any] = yaml.safe_load(phrases_path.read_text(encoding="utf-8"))
     answers = phrases["answers"]
     understood, misread, not_understood = measure(
-        answers, lambda fact, text: read(vocabulary, fact, text)
+        answers, lambda fact, text: read(vocabulary, fact, text, lang)
     )
     meant = sum(str(c["value"]) != "unclear" for c in answers)
     asked_again = sum(str(c["value"]) == "unclear" for c in answers)
     checks = phrases["checklists"]
-    items = load_items(VOCABULARY)
+    items = load_items(vocabulary_path)
     check_misread = []
     for case in checks:
-        got_marks = read_checklist(case["text"], [items[f] for f in case["items"]])
+        got_marks = read_checklist(case["text"], [items[f] for f in case["items"]], lang)
         expected_marks = case["marks"]
         got_value: Mapping[str, str] | str = (
             dict(got_marks.marks) if isinstance(got_marks, Marks) else "unclear"
@@ -96,7 +114,7 @@ def test_phrase_set_is_read_without_a_single_misread() -> None:
         if got_value != expected_marks:
             check_misread.append(f"{case['text']!r}: {got_value} not {expected_marks}")
     print(
-        f"\nlay phrases: {understood}/{meant} understood ({understood / meant:.1%}), "
+        f"\n{locale} lay phrases: {understood}/{meant} understood ({understood / meant:.1%}), "
         f"{len(misread)} misread, {asked_again} ambiguous phrases expected unclear; "
         f"checklists: {len(checks) - len(check_misread)}/{len(checks)} read as expected"
     )
@@ -105,11 +123,14 @@ def test_phrase_set_is_read_without_a_single_misread() -> None:
     assert not misread, misread
     assert not check_misread, check_misread
     assert understood / meant >= UNDERSTOOD_AT_LEAST, not_understood
-    assert len(answers) + len(checks) >= 110 and asked_again >= 15 and len(checks) >= 10
+    at_least, unclear_at_least, checks_at_least = AT_LEAST[locale]
+    assert len(answers) + len(checks) >= at_least and len(answers) >= 40
+    assert asked_again >= unclear_at_least and len(checks) >= checks_at_least
 
 
-def test_every_fact_of_the_contract_has_options() -> None:
-    vocabulary = load_vocabulary(VOCABULARY)
+@pytest.mark.parametrize("locale", sorted(SETS))
+def test_every_fact_of_the_contract_has_options(locale: str) -> None:
+    vocabulary = load_vocabulary(SETS[locale][0])
     expected = {
         "age_group", "site", "fever", "weight_bearing", "hot_swollen", "cold_pale_numb",
         "calf_swelling", "onset", "deformity_or_crack", "ottawa_tenderness", "knee_flex_90",
@@ -126,8 +147,22 @@ def test_every_fact_of_the_contract_has_options() -> None:
         assert ("unsure" in ids) == unsure, fact
 
 
-def test_scales_cover_their_options_in_order() -> None:
-    for fact, (choices, scale, _) in load_vocabulary(VOCABULARY).items():
+def test_other_locales_have_the_same_options_scales_and_items() -> None:
+    """A translation changes words only: the ids, scales and checklist items stay English's."""
+    english = load_vocabulary(VOCABULARY)
+    for locale in ("es", "de"):
+        other = load_vocabulary(SETS[locale][0])
+        assert set(other) == set(english), locale
+        for fact, (choices, scale, unsure) in english.items():
+            theirs = other[fact]
+            assert [c.id for c in theirs[0]] == [c.id for c in choices], (locale, fact)
+            assert (theirs[1], theirs[2]) == (scale, unsure), (locale, fact)
+        assert set(load_items(SETS[locale][0])) == set(load_items(VOCABULARY)), locale
+
+
+@pytest.mark.parametrize("locale", sorted(SETS))
+def test_scales_cover_their_options_in_order(locale: str) -> None:
+    for fact, (choices, scale, _) in load_vocabulary(SETS[locale][0]).items():
         if scale is None:
             continue
         assert [b[0] for b in scale.bands] == [c.id for c in choices], fact
@@ -135,17 +170,22 @@ def test_scales_cover_their_options_in_order() -> None:
         assert scale.bands[-1][1] == math.inf
 
 
+@pytest.mark.parametrize("locale", sorted(SETS))
 @pytest.mark.parametrize("fact", sorted(load_vocabulary(VOCABULARY)))
-def test_no_synonym_points_at_two_options_of_one_fact(fact: str) -> None:
-    choices, scale, unsure = load_vocabulary(VOCABULARY)[fact]
+def test_no_synonym_points_at_two_options_of_one_fact(locale: str, fact: str) -> None:
+    choices, scale, unsure = load_vocabulary(SETS[locale][0])[fact]
+    lang = language(locale)
     for choice in choices:
         for phrase in (choice.label, *choice.synonyms):
-            got = read_answer(phrase, choices, scale=scale, unsure="unsure" if unsure else None)
+            got = read_answer(
+                phrase, choices, scale=scale, unsure="unsure" if unsure else None, lang=lang
+            )
             assert got == Understood(choice.id), (fact, phrase, got)
 
 
-def test_red_flag_values_declare_mentions() -> None:
-    raw: dict[str, Any] = yaml.safe_load(VOCABULARY.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("locale", sorted(SETS))
+def test_red_flag_values_declare_mentions(locale: str) -> None:
+    raw: dict[str, Any] = yaml.safe_load(SETS[locale][0].read_text(encoding="utf-8"))
     flagged = {
         (fact, str(o["id"]))
         for fact, spec in raw.items()

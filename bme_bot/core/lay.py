@@ -136,7 +136,7 @@ class Reader:
                 if m.negated and m.value == "yes":
                     votes.add("no")  # "no fever"
                 elif m.negated and m.value == "no":  # "no, fine" agrees; "not fine": ask
-                    votes |= {"no"} if m.negator == "no" else {"yes", "no"}
+                    votes |= {"no"} if m.negator in self.lang.plain_no else {"yes", "no"}
             if len(votes) == 1:
                 return self._settle(tokens, votes.pop())
             if votes:

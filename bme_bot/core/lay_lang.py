@@ -90,6 +90,11 @@ class LayLanguage:
     """Words that never decide an answer ("I", "the", "el", "ich"); dropped before matching."""
     negations: frozenset[str]
     """Words that negate what follows within three words: "no", "not", "kein", "sin"."""
+    negation_after: bool
+    """Whether a negation also reads backwards, within the clause: German "hinke nicht",
+    "Fieber habe ich nicht"."""
+    plain_no: frozenset[str]
+    """The bare "no" words: "no, fine" agrees, while "not fine" is asked again."""
     break_words: frozenset[str]
     """Words that start a new clause ("but", "pero", "aber"): a negation stops there."""
     and_words: frozenset[str]

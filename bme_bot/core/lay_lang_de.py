@@ -158,6 +158,8 @@ DE: Final = LayLanguage(
     negations=words(
         "nicht kein keine keinen keinem keiner keines keins nie niemals ohne nein nichts weder nix"
     ),
+    negation_after=True,
+    plain_no=frozenset({"nein", "no", "nee"}),
     break_words=words("aber obwohl jedoch sondern trotzdem ausser allerdings"),
     and_words=frozenset({"und"}),
     hedges=words(

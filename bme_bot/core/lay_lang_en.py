@@ -104,6 +104,8 @@ EN: Final = LayLanguage(
         "no not never without dont cant wont isnt arent wasnt werent havent hasnt hadnt wouldnt "
         "shouldnt aint none nothing neither nor non nobody"
     ),
+    negation_after=False,
+    plain_no=frozenset({"no"}),
     break_words=words("but though although however yet except whereas"),
     and_words=frozenset({"and"}),
     hedges=words(

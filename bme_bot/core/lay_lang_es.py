@@ -112,6 +112,7 @@ NUMBERS: Final = LayNumbers(
         ("como",): "about",
     },
     after={
+        ("mas", "o", "menos"): "about",
         ("o", "mas"): "ge",
         ("y", "mas"): "ge",
         ("o", "mayor"): "ge",
@@ -144,7 +145,7 @@ NUMBERS: Final = LayNumbers(
     },
 )
 
-_CAN: Final = ("puedo", "puede", "pude", "podia", "podre", "consigo", "logro")
+_CAN: Final = ("puedo", "puedes", "puede", "pude", "podia", "podre", "consigo", "logro")
 _CLITICS: Final = ("", "lo", "la", "me", "le", "se")
 
 ES: Final = LayLanguage(
@@ -153,16 +154,18 @@ ES: Final = LayLanguage(
         "yo me mi mis el la los las lo le les un una unos unas de del en al que con se te es "
         "era son soy estoy esta estan estaba tengo tiene tienes tenia tuve he ha han hay ya "
         "ahora aun todavia eh ehm em bueno pues hola gracias por favor para muy izquierdo "
-        "izquierda derecho derecha ambos ambas eso esto este ese esa ok okey vale mucho mucha"
+        "izquierda derecho derecha ambos ambas eso esto este ese esa ok okey vale"
     ),
     negations=words("no nunca jamas sin ni ningun ninguno ninguna nada nadie tampoco nopuedo"),
+    negation_after=False,
+    plain_no=frozenset({"no"}),
     break_words=words("pero aunque sino excepto salvo mientras embargo"),
     and_words=frozenset({"y", "e"}),
     hedges=words(
         "nose|ns|no se|no lo se|ni idea|no tengo idea|no tengo ni idea|no estoy seguro|"
         "no estoy segura|no seguro|inseguro|insegura|no sabria decir|no sabria|no lo tengo claro|"
         "no tengo claro|dudo|tengo dudas|quiza|quizas|tal vez|talvez|a lo mejor|puede ser|"
-        "puede que|posiblemente|probablemente|seguramente|creo|me parece|supongo|diria que|"
+        "puede que si|puede que no|posiblemente|probablemente|seguramente|creo|me parece|supongo|diria que|"
         "no se si|dificil de decir|dificil saber|cualquiera sabe|a saber|no recuerdo|"
         "no me acuerdo|no estoy convencido",
         "|",

@@ -135,11 +135,11 @@ class Words:
         return forms
 
     def _find(self, word: str) -> frozenset[str]:
-        forms = self._forms(word)
-        for tail in self.lang.compound_tails:
-            if word.endswith(tail) and len(word) - len(tail) >= 3:
-                forms |= self._forms(word[: len(word) - len(tail)])
-        found = forms & self.vocabulary
+        found = self._forms(word) & self.vocabulary
+        if not found:  # "knieschmerzen": "knie", unless the whole word is known ("fussgelenk")
+            for tail in self.lang.compound_tails:
+                if word.endswith(tail) and len(word) - len(tail) >= 3:
+                    found |= self._forms(word[: len(word) - len(tail)]) & self.vocabulary
         if found or len(word) < 5 or not word.isalpha() or word in self._plain:
             return frozenset(found | {word})
         typos = {
@@ -207,7 +207,13 @@ class Phrases:
             if not any(o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0] for o in spans)
         ]
         negations = self.lang.negations
-        return [Match(s, e, v, _negated(words, clauses, kept, s, negations)) for s, e, v in kept]
+        found = []
+        for start, end, value in kept:
+            negator = _negated(words, clauses, kept, start, negations)
+            if not negator and self.lang.negation_after:
+                negator = _negated_after(words, clauses, kept, start, end, negations)
+            found.append(Match(start, end, value, negator))
+        return found
 
 
 def _negated(
@@ -223,6 +229,28 @@ def _negated(
         return ""
     for k in range(at - 1, max(at - 4, -1), -1):
         if clauses[k] != clauses[at]:
+            return ""
+        inside = [s for s in spans if s[0] <= k < s[1]]
+        if any(any(w not in negations for w in words[s[0] : s[1]]) for s in inside):
+            return ""
+        if words[k] in negations:
+            return words[k]
+    return ""
+
+
+def _negated_after(
+    words: Sequence[str],
+    clauses: list[int],
+    spans: list[tuple[int, int, str]],
+    start: int,
+    end: int,
+    negations: frozenset[str],
+) -> str:
+    """A negation word within the 3 words after, in the same clause, with no other phrase
+    between (a bare "nicht" phrase does not count): German "hinke nicht", "Fieber habe ich
+    nicht"; "nicht auftreten" keeps its "nicht" for itself."""
+    for k in range(end, min(end + 3, len(words))):
+        if clauses[k] != clauses[start]:
             return ""
         inside = [s for s in spans if s[0] <= k < s[1]]
         if any(any(w not in negations for w in words[s[0] : s[1]]) for s in inside):
