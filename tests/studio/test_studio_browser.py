@@ -227,7 +227,18 @@ def test_keyboard_checklist_and_self_care(page: Any, downloads: Path) -> None:
     ending_is(page, "Ending: self_care · rule C1")
     assert graph_now(page) == "settling"
     assert "taken" in classes(page, ".edge[data-route='C1']")
-    assert "Warning signs" not in text_of(page, "#facts") or "No" in text_of(page, "#facts")
+    rows = page.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#facts tr')]"
+        ".map(r => [r.dataset.fact, r.cells[1].textContent]))"
+    )
+    assert rows == {
+        "consent": "Start",
+        "walk": "Yes, normally",
+        "fever": "No",
+        "hot_swollen": "No",
+        "trend": "Getting better",
+    }
+    assert "Nothing worrying in your answers." in text_of(page, "#messages .bot.disposition")
     page.shot("3-self-care")
     click(page, "#save")
     wait_for(page, lambda d: "replays" in text_of(d, "#status"))
