@@ -45,6 +45,7 @@ def make_app(workspace: Workspace, token: str | None = None) -> web.Application:
     app.router.add_post("/api/replay", _replay)
     app.router.add_post("/api/reload", _reload)
     app.router.add_post("/api/select", _select)
+    app.router.add_post("/api/locale", _locale)
     app.router.add_get("/api/check", _check)
     app.router.add_get("/api/transcript", _transcript)
     return app
@@ -76,6 +77,8 @@ def _flow_info(space: Workspace) -> dict[str, Any]:
         "selected": space.selected.name,
         "source": space.source,
         "errors": space.errors,
+        "locales": space.locales,
+        "locale": space.settings.locale,
         "generation": space.generation,
         "title": "",
         "nodes": {},
@@ -166,6 +169,13 @@ async def _select(request: web.Request) -> web.Response:
     space, body = _space(request), await _body(request)
     if not space.select(str(body.get("name", ""))):
         raise web.HTTPNotFound(text="studio: no such flow here")
+    return web.json_response(_flow_info(space))
+
+
+async def _locale(request: web.Request) -> web.Response:
+    space, body = _space(request), await _body(request)
+    if not space.select_locale(str(body.get("name", ""))):
+        raise web.HTTPNotFound(text="studio: no content in that language")
     return web.json_response(_flow_info(space))
 
 

@@ -109,6 +109,26 @@ class Workspace:
         self.svg = render_svg(self.graph, self.source)
         self.service = Service(self.engine, MemoryStore())
 
+    @property
+    def locales(self) -> list[str]:
+        """The content languages beside the one in use (folders of Markdown texts)."""
+        root = self.settings.content_dir
+        if not root.is_dir():
+            return [self.settings.locale]
+        found = [d.name for d in sorted(root.iterdir()) if d.is_dir() and any(d.glob("*.md"))]
+        return found or [self.settings.locale]
+
+    def select_locale(self, locale: str) -> bool:
+        """Talk in another language: its content, reloaded; the conversations are replayed."""
+        if locale not in self.locales:
+            return False
+        default = self.content == self.settings.content_locale_dir
+        self.settings = dataclasses.replace(self.settings, locale=locale)
+        if default:
+            self.content = self.settings.content_locale_dir  # check lints the same texts
+        self.load(keep_chats=True)
+        return True
+
     def select(self, name: str) -> bool:
         """Switch to another flow of the directory, by file name."""
         for path in self.flows:

@@ -31,6 +31,10 @@
     select.replaceChildren(...flow.flows.map((name) =>
       el("option", { value: name, selected: name === flow.selected, text: name })));
     select.parentElement.hidden = flow.flows.length < 2;
+    const locale = $("locale-select");
+    locale.replaceChildren(...flow.locales.map((name) =>
+      el("option", { value: name, selected: name === flow.locale, text: name })));
+    locale.parentElement.hidden = flow.locales.length < 2;
     const errors = $("errors");
     errors.hidden = flow.errors.length === 0;
     errors.replaceChildren(el("strong", { text: "The flow does not load:" }),
@@ -192,6 +196,10 @@
     });
     $("flow-select").addEventListener("change", async (event) => {
       try { await loadFlow(await json("api/select", { name: event.target.value })); }
+      catch (error) { status(String(error.message || error)); }
+    });
+    $("locale-select").addEventListener("change", async (event) => {
+      try { await loadFlow(await json("api/locale", { name: event.target.value }), true); }
       catch (error) { status(String(error.message || error)); }
     });
     $("save").addEventListener("click", save);
