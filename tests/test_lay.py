@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bme_bot.core.lay import (
+    EN,
     Choice,
     Marks,
     NumberScale,
@@ -17,6 +24,10 @@ from bme_bot.core.lay import (
     read_answer,
     read_checklist,
 )
+from bme_bot.core.lay_lang import language
+from bme_bot.core.lay_text import content, fold
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 AGE = (
     Choice("child", "Under 18", ("kid", "teenager")),
@@ -400,3 +411,273 @@ def test_one_letter_answers_count_only_as_the_whole_text(text: str) -> None:
     choices = [Choice("agree", "Start", ("y",)), Choice("decline", "No thanks", ("n",))]
     assert isinstance(read_answer(text, choices), Unclear)
     assert read_answer("n", choices) == Understood("decline")
+
+
+# --- other languages (issue 16): the same rules, Spanish and German words -------------------
+
+ES = language("es")
+DE = language("de")
+LANGUAGES = {"en": EN, "es": ES, "de": DE}
+VOCABULARIES = {
+    "en": FIXTURES / "lay_vocabulary.yaml",
+    "es": FIXTURES / "lay_vocabulary_es.yaml",
+    "de": FIXTURES / "lay_vocabulary_de.yaml",
+}
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(locale: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(VOCABULARIES[locale].read_text(encoding="utf-8"))
+    return loaded
+
+
+@lru_cache(maxsize=256)
+def _choices(locale: str, fact: str) -> tuple[Choice, ...]:
+    return tuple(
+        Choice(str(o["id"]), o["label"], tuple(o.get("synonyms", ())))
+        for o in _vocabulary(locale)[fact]["options"]
+    )
+
+
+@lru_cache(maxsize=256)
+def _scale(locale: str, fact: str) -> NumberScale | None:
+    spec = _vocabulary(locale)[fact].get("scale")
+    if spec is None:
+        return None
+    return NumberScale(spec["unit"], tuple((str(i), float(b)) for i, b in spec["bands"]))
+
+
+def read_in(locale: str, fact: str, text: str) -> str:
+    unsure = "unsure" if _vocabulary(locale)[fact].get("unsure") else None
+    got = read_answer(
+        text,
+        _choices(locale, fact),
+        scale=_scale(locale, fact),
+        unsure=unsure,
+        lang=LANGUAGES[locale],
+    )
+    return got.value if isinstance(got, Understood) else "unclear"
+
+
+def test_language_by_locale_code() -> None:
+    assert language("es") is ES and language("de-AT") is DE and language("en_GB") is EN
+    with pytest.raises(ValueError, match="fr"):
+        language("fr")
+
+
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+def test_every_table_word_is_written_folded(locale: str) -> None:
+    """The reader compares folded tokens: a table word with an accent, a capital or a German
+    "ue" could never match anything."""
+    lang = LANGUAGES[locale]
+    n = lang.numbers
+    single = {
+        *lang.filler,
+        *lang.negations,
+        *lang.break_words,
+        *lang.and_words,
+        *lang.check_filler,
+        *lang.option_words,
+        *lang.plain_no,
+        *n.small,
+        *n.tens,
+        *n.decades,
+        *n.vague,
+        *n.articles,
+        *n.halves,
+        *n.units,
+        *n.plural_units,
+        *n.between,
+        *n.range_words,
+    }
+    runs = {*n.before, *n.after, *n.time_words, *n.decade_after, *n.and_half, *n.unit_tails}
+    for word in single | {w for run in runs for w in run}:
+        assert fold(word, lang) == [word], (locale, word)
+
+
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+def test_none_and_all_of_these_never_fold_to_nothing(locale: str) -> None:
+    """An empty key would read a reply made only of filler ("ja") as "none of these"."""
+    lang = LANGUAGES[locale]
+    for phrase in lang.none_of_these | lang.all_of_these:
+        kept = [w for w in content(fold(phrase, lang), lang) if w not in lang.check_filler]
+        assert kept, (locale, phrase)
+
+
+@pytest.mark.parametrize(
+    ("locale", "fact", "text", "value"),
+    [
+        # numbers and number words, compounds included
+        ("es", "age_group", "veintidós", "adult"),
+        ("es", "age_group", "tengo 45 años", "adult"),
+        ("es", "age_group", "cuarenta y cinco", "adult"),
+        ("es", "age_group", "sesenta y ocho años", "older_adult"),
+        ("de", "age_group", "zweiundzwanzig", "adult"),
+        ("de", "age_group", "dreißig", "adult"),
+        ("de", "age_group", "dreissig", "adult"),
+        ("de", "age_group", "ich bin 45", "adult"),
+        ("de", "age_group", "vierundfuenfzig", "adult"),
+        ("de", "age_group", "Anfang 60", "older_adult"),
+        # durations: since, ago, for
+        ("es", "duration", "desde ayer", "under_1_week"),
+        ("es", "duration", "hace tres semanas", "1_to_6_weeks"),
+        ("es", "duration", "cuatro semanas", "1_to_6_weeks"),
+        ("es", "duration", "mes y medio", "over_6_weeks"),
+        ("es", "duration", "desde hace meses", "over_6_weeks"),
+        ("de", "duration", "seit gestern", "under_1_week"),
+        ("de", "duration", "vor zwei Wochen", "1_to_6_weeks"),
+        ("de", "duration", "seit Wochen", "1_to_6_weeks"),
+        ("de", "duration", "anderthalb Wochen", "1_to_6_weeks"),
+        ("de", "duration", "seit ueber 2 Monaten", "over_6_weeks"),
+        # negation, before the verb and (German) after it
+        ("es", "weight_bearing", "no puedo apoyar el pie", "unable"),
+        ("es", "weight_bearing", "no lo puedo apoyar", "unable"),
+        ("es", "fever", "no, no tengo fiebre", "no"),
+        ("es", "fever", "sin fiebre", "no"),
+        ("de", "fever", "kein Fieber", "no"),
+        ("de", "fever", "Fieber habe ich nicht", "no"),
+        ("de", "weight_bearing", "ich kann das Bein nicht belasten", "unable"),
+        # hedges and "not sure", typed with or without accents
+        ("es", "fever", "no sé", "unsure"),
+        ("es", "fever", "nose", "unsure"),
+        ("es", "fever", "creo que sí", "unsure"),
+        ("es", "fever", "quizas", "unsure"),
+        ("de", "fever", "weiß nicht", "unsure"),
+        ("de", "fever", "keine Ahnung", "unsure"),
+        ("de", "fever", "ich glaube schon", "unsure"),
+        ("de", "fever", "vielleicht", "unsure"),
+        # spelling: accents, umlauts, "ß", "ll"/"y", one wrong letter, compounds
+        ("es", "site", "rodiya", "knee"),
+        ("es", "site", "talon", "foot"),
+        ("de", "site", "Fuss", "foot"),
+        ("de", "site", "Huefte", "hip"),
+        ("de", "site", "Knieschmerzen", "knee"),
+        ("de", "site", "Fußgelenk", "ankle"),
+    ],
+)
+def test_spanish_and_german_readings(locale: str, fact: str, text: str, value: str) -> None:
+    assert read_in(locale, fact, text) == value
+
+
+@pytest.mark.parametrize(
+    ("locale", "fact", "text"),
+    [
+        ("es", "fever", "no lo noto"),  # "no" about a verb the reader does not know
+        ("es", "fever", "no que yo sepa"),
+        ("de", "cold_pale_numb", "kann den Fuß nicht bewegen"),
+        ("de", "fever", "merke ich nicht"),
+        ("es", "pregnant_or_postpartum", "a lo mejor"),
+        ("de", "pregnant_or_postpartum", "vielleicht"),
+        ("es", "age_group", "en los cincuenta"),
+        ("de", "age_group", "in den Fünfzigern"),
+        ("de", "age_group", "Mitte 50"),
+        ("es", "duration", "una semana más o menos"),
+        ("de", "duration", "seit letzter Woche"),
+        ("de", "weight_bearing", "hinke nicht"),
+        ("es", "weight_bearing", "no cojeo"),
+    ],
+)
+def test_spanish_and_german_asked_again(locale: str, fact: str, text: str) -> None:
+    assert read_in(locale, fact, text) == "unclear"
+
+
+def test_english_reading_is_unchanged_by_the_other_languages() -> None:
+    """German reads a negation after its phrase; English does not ("fever not" is not "no")."""
+    assert fever("fever not") == Unclear(("yes", "no"), 'Did you mean "Yes" or "No"?')
+    assert read_answer("no fever", FEVER, unsure="unsure", lang=EN) == Understood("no")
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "marks"),
+    [
+        ("es", "1 3", {"fever": "yes", "immunosuppressed": "yes"}),
+        ("es", "fiebre, diabetes", {"fever": "yes", "diabetes": "yes"}),
+        ("es", "solo fiebre", {"fever": "yes"}),
+        ("es", "ninguno", {}),
+        ("es", "ninguna de estas", {}),
+        ("es", "diabetes quizas", {"diabetes": "unsure"}),
+        ("de", "Fieber, Diabetes", {"fever": "yes", "diabetes": "yes"}),
+        ("de", "keins davon", {}),
+        ("de", "nichts", {}),
+        ("de", "Fieber? 2", {"fever": "unsure", "diabetes": "yes"}),
+        ("de", "alle", {"fever": "yes", "diabetes": "yes", "immunosuppressed": "yes"}),
+    ],
+)
+def test_checklists_in_spanish_and_german(locale: str, text: str, marks: dict[str, str]) -> None:
+    raw = _vocabulary(locale)
+    items = []
+    for fact in ("fever", "diabetes", "immunosuppressed"):
+        yes = next(o for o in raw[fact]["options"] if str(o["id"]) == "yes")
+        items.append(Choice(fact, raw[fact]["item"], tuple(yes.get("synonyms", ()))))
+    assert read_checklist(text, items, LANGUAGES[locale]) == Marks(marks)
+
+
+def test_mentions_in_german_see_a_negation_after_the_phrase() -> None:
+    flags = ("taub", "Fuß ist kalt")
+    assert mentions("mein Fuß ist kalt", flags, DE)
+    assert not mentions("mein Fuß ist nicht kalt", flags, DE)
+    assert not mentions("taub ist er nicht", flags, DE)
+    assert mentions("no puedo apoyar el pie", ("no puedo apoyar",), ES)
+    assert not mentions("puedo apoyar el pie", ("no puedo apoyar",), ES)
+
+
+# --- properties in every language: a hedge never turns a yes into no, a negated yes is
+# never yes ----------------------------------------------------------------------------------
+
+YES_NO_FACTS = {
+    locale: sorted(
+        fact
+        for fact, spec in _vocabulary(locale).items()
+        if {"yes", "no"} <= {str(o["id"]) for o in spec["options"]}
+    )
+    for locale in LANGUAGES
+}
+NEGATED = {
+    "en": ("no {}", "not {}", "I don't have {}", "without {}", "never {}"),
+    "es": ("no {}", "no tengo {}", "sin {}", "nunca {}", "no, no {}"),
+    "de": ("kein {}", "keine {}", "nicht {}", "ohne {}", "{} nicht", "{} habe ich nicht"),
+}
+HEDGED = ("{h} {y}", "{y}, {h}", "{h}, {y}", "{y} {h}")
+
+
+def _yes_synonyms(locale: str, fact: str) -> list[str]:
+    """The yes option's words that hold no negation of their own ("no puedo dormir")."""
+    lang = LANGUAGES[locale]
+    yes = next(o for o in _vocabulary(locale)[fact]["options"] if str(o["id"]) == "yes")
+    return [
+        s
+        for s in yes.get("synonyms", ())
+        if not set(fold(s, lang)) & (lang.negations | {"cant", "dont"})
+    ]
+
+
+@st.composite
+def hedged_yes(draw: st.DrawFn) -> tuple[str, str, str]:
+    locale = draw(st.sampled_from(sorted(LANGUAGES)))
+    fact = draw(st.sampled_from(YES_NO_FACTS[locale]))
+    lang = LANGUAGES[locale]
+    yes = draw(st.sampled_from(sorted(lang.yes) + _yes_synonyms(locale, fact)))
+    hedge = draw(st.sampled_from(sorted(lang.hedges)))
+    return locale, fact, draw(st.sampled_from(HEDGED)).format(h=hedge, y=yes)
+
+
+@st.composite
+def negated_yes(draw: st.DrawFn) -> tuple[str, str, str]:
+    locale = draw(st.sampled_from(sorted(LANGUAGES)))
+    fact = draw(st.sampled_from([f for f in YES_NO_FACTS[locale] if _yes_synonyms(locale, f)]))
+    phrase = draw(st.sampled_from(_yes_synonyms(locale, fact)))
+    return locale, fact, draw(st.sampled_from(NEGATED[locale])).format(phrase)
+
+
+@settings(max_examples=400, deadline=None)
+@given(hedged_yes())
+def test_a_hedge_never_turns_yes_into_no(case: tuple[str, str, str]) -> None:
+    locale, fact, text = case
+    assert read_in(locale, fact, text) != "no", case
+
+
+@settings(max_examples=400, deadline=None)
+@given(negated_yes())
+def test_a_negated_yes_is_never_yes(case: tuple[str, str, str]) -> None:
+    locale, fact, text = case
+    assert read_in(locale, fact, text) != "yes", case

@@ -20,6 +20,7 @@ from bme_bot.core.lay_lang_en import EN
 from bme_bot.core.lay_text import (
     BREAK,
     SIGNED,
+    Match,
     Phrases,
     content,
     fold,
@@ -104,6 +105,7 @@ class Reader:
             for key in (" ".join(t for t in tokens if t not in (BREAK, "?")), self._key(tokens)):
                 if key:  # a synonym made only of filler ("ok") must not match empty text
                     self.whole.setdefault(key, set()).add(value)
+        self.no_words = {" ".join(content(fold(p, lang), lang)) for p in lang.no}
         self.label_words = {
             c.id: {*content(fold(c.label, lang), lang), *content(fold(c.id, lang), lang)}
             for c in self.choices
@@ -123,7 +125,8 @@ class Reader:
         if numbered is not None:
             return numbered
         matches = self.phrases.find(tokens)
-        if self.hedges.find(tokens) or any(m.value == self.unsure for m in matches):
+        hedged = self.hedges.find(tokens) or self.hedges.find(fold(text, self.lang, canon=False))
+        if hedged or any(m.value == self.unsure for m in matches):
             return self._hedged()
         whole = self.whole.get(" ".join(plain)) or self.whole.get(self._key(tokens))
         if whole is not None and len(whole) == 1:
@@ -132,6 +135,8 @@ class Reader:
         negated = {m.value for m in matches if m.negated}
         if self.yes_no:
             votes = positive & {"yes", "no"}
+            if self.lang.no_alone and self._bare_no_about_something_else(tokens, matches):
+                votes |= {"yes", "no"}
             for m in matches:
                 if m.negated and m.value == "yes":
                     votes.add("no")  # "no fever"
@@ -155,6 +160,34 @@ class Reader:
                 rest = [c.id for c in self.choices if c.id not in negated | {self.unsure}]
                 return self._unclear(rest if len(rest) > 1 else [c.id for c in self.choices])
         return self._partial(tokens)
+
+    def _bare_no_about_something_else(self, tokens: Sequence[str], matches: list[Match]) -> bool:
+        """A bare "no" word beside words the reader does not know, negating none of the
+        answer's phrases ("no lo noto", "Thermometer hab ich keins", "spüre den Fuß nicht"):
+        the "no" may be about those words, not an answer, so it is asked again."""
+        words = content(tokens, self.lang)
+        clause, clauses = 0, []
+        for t in tokens:
+            if t in (BREAK, "?"):
+                clause += 1
+            elif t not in self.lang.filler:
+                clauses.append(clause)
+                clause += t in self.phrases.breaks
+        covered = {k for m in matches for k in range(m.start, m.end)}
+        for m in matches:
+            if m.negated or " ".join(words[m.start : m.end]) not in self.no_words:
+                continue
+            here = [k for k in range(len(words)) if clauses[k] == clauses[m.start]]
+            unknown = [k for k in here if k not in covered and not words[k][0].isdigit()]
+            negates = any(
+                o.negated
+                and clauses[o.start] == clauses[m.start]
+                and o.negator in words[m.start : m.end]
+                for o in matches
+            )
+            if unknown and not negates:
+                return True
+        return False
 
     def _option_number(self, plain: list[str], text: str) -> Reading | None:
         """ "2", "option 2", "two": an option; at an age or duration also a value, so a number

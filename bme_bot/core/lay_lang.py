@@ -63,6 +63,8 @@ class LayNumbers:
     """"and a half" after an amount or a unit: "a week and a half", "un mes y medio"."""
     units: Mapping[str, str]
     """Unit words and abbreviations -> "hour", "day", "week", "month" or "year"."""
+    unit_half: bool
+    """Whether a unit alone followed by "and a half" is one and a half: "mes y medio"."""
     unit_pairs: Mapping[tuple[str, ...], str]
     """Two-token units ("y o" for "y/o")."""
     unit_tails: tuple[tuple[str, ...], ...]
@@ -93,6 +95,10 @@ class LayLanguage:
     negation_after: bool
     """Whether a negation also reads backwards, within the clause: German "hinke nicht",
     "Fieber habe ich nicht"."""
+    no_alone: bool
+    """Whether a bare "no" word counts only when it negates one of the answer's phrases or
+    stands without unknown words in its clause: Spanish and German negate verbs the reader
+    does not know ("no lo noto" is not "no")."""
     plain_no: frozenset[str]
     """The bare "no" words: "no, fine" agrees, while "not fine" is asked again."""
     break_words: frozenset[str]
@@ -112,10 +118,11 @@ class LayLanguage:
     canon: tuple[tuple[tuple[str, ...], str], ...]
     """Token runs replaced by one token: "can not" -> "cant", "no puedo" -> "nopuedo"."""
     one_word_canon: Mapping[str, str]
-    end_canon: tuple[tuple[tuple[str, ...], str], ...]
-    """Runs replaced only at the end of a clause or before `end_canon_next`: "no se" ->
-    "nose" ("I don't know"), while "no se mueve" ("it does not move") stays as it is."""
-    end_canon_next: frozenset[str]
+    hedge_canon: tuple[tuple[tuple[str, ...], str], ...]
+    """Runs replaced unless the next word is in `hedge_canon_unless`: Spanish "no se" ->
+    "nose" ("I don't know"), while "no se mueve" ("it does not move") stays as it is. An
+    unknown word after it reads as doubt: doubt is asked about, never read as "no"."""
+    hedge_canon_unless: frozenset[str]
     digraphs: tuple[tuple[str, str], ...]
     """Spellings folded inside a token: German "ue" -> "u", so "ueber" reads as "uber"."""
     suffixes: tuple[str, ...]

@@ -84,6 +84,7 @@ NUMBERS: Final = LayNumbers(
             for w in ("jahr", "jahre", "jahren", "jahres", "j", "jahrig", "jahrige", "jahriger")
         },
     },
+    unit_half=True,
     unit_pairs={},
     unit_tails=(("alt",),),
     plural_units=frozenset({"tage", "tagen", "wochen", "monate", "monaten", "jahre", "jahren"}),
@@ -153,12 +154,13 @@ DE: Final = LayLanguage(
         "wird wurde tut da dort hier jetzt gerade grade halt eben mal schon auch bitte danke "
         "hallo links rechts linke linken linker linkes rechte rechten rechter rechtes beide "
         "beiden am im an in auf zu zum zur mit von vom bei beim um sehr etwas bisschen so noch "
-        "immer also naja na hm hmm ah oh ach ok okay gar uberhaupt ne"
+        "immer also naja na hm hmm ah oh ach ok okay ne"
     ),
     negations=words(
         "nicht kein keine keinen keinem keiner keines keins nie niemals ohne nein nichts weder nix"
     ),
     negation_after=True,
+    no_alone=True,
     plain_no=frozenset({"nein", "no", "nee"}),
     break_words=words("aber obwohl jedoch sondern trotzdem ausser allerdings"),
     and_words=frozenset({"und"}),
@@ -189,12 +191,12 @@ DE: Final = LayLanguage(
         "|",
     ),
     all_of_these=words("alle|alles|alle davon|alles davon|ja zu allem|alle treffen zu", "|"),
-    check_filler=words("und auch ja plus sowie nehme nehm nehmen einnehmen trifft treffen"),
+    check_filler=words("und auch ja plus nur sowie nehme nehm nehmen einnehmen trifft treffen"),
     option_words=words("option nummer nr antwort auswahl punkt"),
-    canon=((("nicht", "mehr"), "nicht"), (("gar", "nicht"), "nicht")),
+    canon=((("nicht", "mehr"), "nicht"),),
     one_word_canon={"garnicht": "nicht", "nich": "nicht", "net": "nicht", "weis": "weiss"},
-    end_canon=(),
-    end_canon_next=frozenset(),
+    hedge_canon=(),
+    hedge_canon_unless=frozenset(),
     digraphs=(("ue", "u"), ("ae", "a"), ("oe", "o")),
     suffixes=("e", "en", "n", "er", "es", "em", "s"),
     swaps=(),

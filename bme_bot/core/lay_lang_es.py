@@ -83,6 +83,7 @@ NUMBERS: Final = LayNumbers(
         **{w: "month" for w in ("mes", "meses")},
         **{w: "year" for w in ("ano", "anos", "anio", "anios", "anyo", "anyos")},
     },
+    unit_half=True,
     unit_pairs={},
     unit_tails=(("de", "edad"),),
     plural_units=frozenset({"dias", "semanas", "meses", "anos", "anios"}),
@@ -158,6 +159,7 @@ ES: Final = LayLanguage(
     ),
     negations=words("no nunca jamas sin ni ningun ninguno ninguna nada nadie tampoco nopuedo"),
     negation_after=False,
+    no_alone=True,
     plain_no=frozenset({"no"}),
     break_words=words("pero aunque sino excepto salvo mientras embargo"),
     and_words=frozenset({"y", "e"}),
@@ -192,7 +194,7 @@ ES: Final = LayLanguage(
         "si a todos|todo si|todos si",
         "|",
     ),
-    check_filler=words("y e tambien ademas mas si sobre tomo tomando aplica aplican"),
+    check_filler=words("y e tambien ademas mas si sobre tomo tomando aplica aplican solo"),
     option_words=words("opcion numero num respuesta"),
     canon=(
         (("no", "lo", "se"), "nose"),
@@ -207,9 +209,13 @@ ES: Final = LayLanguage(
         ),
     ),
     one_word_canon={"imposible": "nopuedo"},
-    end_canon=((("no", "se"), "nose"), (("yo", "que", "se"), "nose")),
-    end_canon_next=words("si que bien nada muy exactamente seguro decir cuanto cuando como"),
-    digraphs=(),
+    hedge_canon=((("no", "se"), "nose"), (("yo", "que", "se"), "nose")),
+    hedge_canon_unless=words(
+        "me te le les lo la ha han habia ve veia nota notaba siente sentia mueve movia dobla "
+        "doblaba hincha hincho inflama inflamo cura curo pasa paso quita quito va fue mejora "
+        "mejoro apoya apoyaba calma calmo alivia alivio estira flexiona"
+    ),
+    digraphs=(("ll", "y"),),
     suffixes=("s", "es"),
     swaps=(("o", "a"), ("a", "o"), ("os", "as"), ("as", "os")),
     compound_tails=(),

@@ -96,6 +96,10 @@ def _measure(
 ) -> tuple[float, float, str | None, int] | None:
     """An amount and its unit name at i: (low, high, unit or None, next index)."""
     got = _amount(words, i, lang)
+    if got is None and lang.unit_half and i < len(words) and words[i] in lang.units:
+        low, high, j = _half(words, i + 1, 1.0, 1.0, lang)
+        if j > i + 1:  # "mes y medio", "Woche und ein halb"
+            return low, high, lang.units[words[i]], j
     if got is None:
         if i < len(words) and words[i] in lang.plural_units and unit == "days":
             return 2.0, 6.0, lang.units[words[i]], i + 1  # "for weeks": a few of them

@@ -32,7 +32,7 @@ _TOKEN: Final = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+|[?,;:.!()\n]")
 SIGNED: Final = re.compile(r"\s*[-+\u2212\u2013]\s*[0-9]")
 
 
-def fold(text: str, lang: LayLanguage = EN) -> list[str]:
+def fold(text: str, lang: LayLanguage = EN, *, canon: bool = True) -> list[str]:
     """Case, accents, apostrophes and spacing folded away; clause punctuation becomes BREAK,
     a question mark stays "?"; the language's fixed runs become one token ("cannot", "unable
     to", "not able to" all become "cant"; "no puedo" becomes "nopuedo")."""
@@ -42,6 +42,8 @@ def fold(text: str, lang: LayLanguage = EN) -> list[str]:
     raw = [t if t[0].isalnum() or t == "?" else BREAK for t in _TOKEN.findall(bare)]
     if lang.digraphs:
         raw = [_digraphs(t, lang) for t in raw]
+    if not canon:  # as typed: a hedge is looked for in both ("does not certain")
+        return raw
     out: list[str] = []
     i = 0
     while i < len(raw):
@@ -51,11 +53,9 @@ def fold(text: str, lang: LayLanguage = EN) -> list[str]:
                 i += len(run)
                 break
         else:
-            for run, canon in lang.end_canon:
+            for run, canon in lang.hedge_canon:
                 after = raw[i + len(run)] if i + len(run) < len(raw) else BREAK
-                if tuple(raw[i : i + len(run)]) == run and (
-                    after in (BREAK, "?") or after in lang.end_canon_next
-                ):
+                if tuple(raw[i : i + len(run)]) == run and after not in lang.hedge_canon_unless:
                     out.append(canon)
                     i += len(run)
                     break
