@@ -3,18 +3,18 @@ facts as data the page can click (each property with its counterexample, path co
 lengths per disposition, the transitions and outcomes the golden transcripts reach, the lint).
 
 The data comes from the functions `check` itself calls (`explore`, `prove_unsure`,
-`run_transcript`, `lint_content`); the text from `run_check`, so the two cannot disagree about
-what is proved.
+`run_transcript`, `lint_content`); the text from the command itself.
 """
 
 from __future__ import annotations
 
-import io
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bme_bot.checking import ENGINE_CONTENT, issue_lines, run_check
+from bme_bot.checking import ENGINE_CONTENT, issue_lines
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.engine import Engine
 from bme_bot.core.flow import Flow
@@ -26,37 +26,52 @@ from bme_bot.loading.errors import LoadError
 from bme_bot.loading.flow_loader import content_ids_used, load_flow
 from bme_bot.transcripts import load_transcripts, run_transcript
 
+CHECK_TIMEOUT = 600.0
+"""Seconds `bme-bot check` may take; the shipped flow takes a few."""
+
 
 @dataclass(frozen=True)
 class CheckInputs:
-    """What `bme-bot check` is given: the flows, and optionally content and transcripts."""
+    """What `bme-bot check` is given (a flow or folder, or none for the shipped flows, and
+    optionally content and transcripts) and the flow the page shows."""
 
+    target: Path | None
     flows: tuple[Path, ...]
     selected: Path
     content: Path | None
     transcripts: Path | None
 
-    def command(self) -> str:
-        parts = ["bme-bot check", *(str(p) for p in self.flows[:1])]
-        if len(self.flows) > 1:
-            parts[1] = str(self.flows[0].parent)
+    def arguments(self) -> list[str]:
+        args = [str(self.target)] if self.target is not None else []
         if self.content:
-            parts.append(f"--content {self.content}")
+            args += ["--content", str(self.content)]
         if self.transcripts:
-            parts.append(f"--transcripts {self.transcripts}")
-        return " ".join(parts)
+            args += ["--transcripts", str(self.transcripts)]
+        return args
+
+    def command(self) -> str:
+        return " ".join(["bme-bot check", *self.arguments()])
 
 
 def run_proofs(inputs: CheckInputs) -> dict[str, Any]:
-    """Everything the proofs panel shows, as JSON-ready data (slow: seconds on a big flow)."""
-    out = io.StringIO()
-    code = run_check(list(inputs.flows), inputs.content, inputs.transcripts, out)
-    data: dict[str, Any] = {
-        "ok": code == 0,
-        "text": out.getvalue(),
-        "command": inputs.command(),
-        "flows": len(inputs.flows),
-    }
+    """Everything the proofs panel shows, as JSON-ready data (slow: seconds on a big flow).
+
+    The text is `bme-bot check` itself, run as a command beside this process's own pass over
+    the same files, so the page shows exactly what the command prints and a second core
+    shortens the wait."""
+    command = [sys.executable, "-m", "bme_bot", "check", *inputs.arguments()]
+    with subprocess.Popen(  # noqa: S603 - our own interpreter and CLI, arguments as a list
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as check:
+        data = _facts(inputs)
+        text, _ = check.communicate(timeout=CHECK_TIMEOUT)
+    data.update({"ok": check.returncode == 0, "text": text, "command": inputs.command()})
+    data["flows"] = len(inputs.flows)
+    return data
+
+
+def _facts(inputs: CheckInputs) -> dict[str, Any]:
+    data: dict[str, Any] = {}
     content: ContentLibrary | None = None
     try:
         content = load_content(inputs.content) if inputs.content else None

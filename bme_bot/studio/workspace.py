@@ -37,6 +37,7 @@ class Workspace:
     selected: Path
     content: Path | None = None
     transcripts: Path | None = None
+    target: Path | None = None
     engine: Engine | None = None
     graph: Graph | None = None
     svg: str = ""
@@ -74,7 +75,7 @@ class Workspace:
             settings = dataclasses.replace(
                 settings, content_dir=content.parent, locale=content.name
             )
-        space = cls(settings, flows, selected, content, transcripts)
+        space = cls(settings, flows, selected, content, transcripts, target=target)
         space.load()
         return space
 
@@ -156,7 +157,9 @@ class Workspace:
     def proofs(self) -> asyncio.Task[dict[str, Any]]:
         """The check result of this load, computed once in a worker thread."""
         if self._proofs is None:
-            inputs = CheckInputs(self.flows, self.selected, self.content, self.transcripts)
+            inputs = CheckInputs(
+                self.target, self.flows, self.selected, self.content, self.transcripts
+            )
             self._proofs = asyncio.get_running_loop().create_task(
                 asyncio.to_thread(run_proofs, inputs)
             )
