@@ -47,16 +47,16 @@ def fold(text: str, lang: LayLanguage = EN, *, canon: bool = True) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(raw):
-        for run, canon in lang.canon:
+        for run, one in lang.canon:
             if tuple(raw[i : i + len(run)]) == run:
-                out.append(canon)
+                out.append(one)
                 i += len(run)
                 break
         else:
-            for run, canon in lang.hedge_canon:
+            for run, one in lang.hedge_canon:
                 after = raw[i + len(run)] if i + len(run) < len(raw) else BREAK
                 if tuple(raw[i : i + len(run)]) == run and after not in lang.hedge_canon_unless:
-                    out.append(canon)
+                    out.append(one)
                     i += len(run)
                     break
             else:
