@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bme_bot.core.engine import Engine
 from bme_bot.core.lay import (
     EN,
     Choice,
@@ -26,6 +27,7 @@ from bme_bot.core.lay import (
 )
 from bme_bot.core.lay_lang import language
 from bme_bot.core.lay_text import content, fold
+from bme_bot.core.typed_answers import TypedAnswers
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -681,3 +683,18 @@ def test_a_hedge_never_turns_yes_into_no(case: tuple[str, str, str]) -> None:
 def test_a_negated_yes_is_never_yes(case: tuple[str, str, str]) -> None:
     locale, fact, text = case
     assert read_in(locale, fact, text) != "yes", case
+
+
+def test_typed_answers_read_the_flow_in_its_locale(engine: Engine) -> None:
+    """The flow's own words, read with the locale's plain words: English by default."""
+    english = TypedAnswers(engine.flow)
+    spanish = TypedAnswers(engine.flow, "es")
+    assert english.language is EN and spanish.language is ES
+    assert english.read_typed("fever", "no sé") != Understood("unsure")
+    assert spanish.read_typed("fever", "no sé") == Understood("unsure")
+    assert spanish.read_typed("fever", "sí") == Understood("yes")
+    assert [c.label for c in spanish.single_choices("fever")] == ["Sí", "No", "No sé"]
+    assert [c.label for c in english.single_choices("fever")] == ["Yes", "No", "Not sure"]
+    assert TypedAnswers(engine.flow, "de").says("nicht taub", ("taub",)) is False
+    with pytest.raises(ValueError, match="xx"):
+        TypedAnswers(engine.flow, "xx")
