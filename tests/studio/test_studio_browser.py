@@ -288,3 +288,16 @@ def test_counterexample_replays_from_the_proofs(page: Any) -> None:
         "flows_doc_example.yaml"
     )
     wait_for(page, lambda d: graph_now(d) == "consent")
+
+
+def test_a_missing_browser_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI"):
+        _need_browser()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        _need_browser()
