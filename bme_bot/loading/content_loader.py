@@ -2,6 +2,9 @@
 
 Front matter carries `id`, `title`, `sources` (a list of citations), `reviewed` (a date) and
 `reviewed_by` (the role of the reviewer), so every text can be traced to who checked it and when.
+A translation (`content/<locale>/`, any locale but English) also carries `translated_from`, the
+English file's review date it was translated from, and may have an empty `reviewed_by` until a
+clinician checks it in that language.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ import yaml
 
 from bme_bot.core.asking import ExtraFlag, Vocabulary
 from bme_bot.core.content import ContentDoc
+from bme_bot.core.retrieval import words_of
+from bme_bot.loading.content_lint import banned_patterns
 from bme_bot.loading.errors import ContentError, Issue
+from bme_bot.loading.flow_locales import DEFAULT_LOCALE, LOCALE
 from bme_bot.loading.yaml_lines import load_plain_yaml
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 FRONT_KEYS = {"id", "title", "sources", "reviewed", "reviewed_by"}
+TRANSLATED_FROM = "translated_from"
 
 BANNED = {
     r"\byou have\b": "a diagnostic claim ('you have ...'): describe, do not diagnose",
@@ -58,15 +65,24 @@ class ContentReport:
     average_sentence_words: float
 
 
-def load_content(directory: Path | str) -> dict[str, ContentDoc]:
-    """Read every `*.md` in a directory; raises ContentError listing every bad file."""
+def locale_of(directory: Path | str) -> str:
+    """A content directory's locale: its name when that is a locale ("es"), else English."""
+    name = Path(directory).name
+    return name if LOCALE.match(name) else DEFAULT_LOCALE
+
+
+def load_content(directory: Path | str, locale: str | None = None) -> dict[str, ContentDoc]:
+    """Read every `*.md` in a directory; raises ContentError listing every bad file. The
+    locale is the directory's name unless given: outside English, `translated_from` is
+    required and `reviewed_by` may be empty (not yet clinically reviewed)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ContentError([Issue(str(directory), 0, "", "content directory not found")])
+    locale = locale or locale_of(directory)
     docs: dict[str, ContentDoc] = {}
     issues: list[Issue] = []
     for path in sorted(directory.glob("*.md")):
-        doc = _read(path, issues)
+        doc = _read(path, issues, locale)
         if doc is None:
             continue
         if doc.id in docs:
@@ -79,7 +95,7 @@ def load_content(directory: Path | str) -> dict[str, ContentDoc]:
     return docs
 
 
-def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
+def _read(path: Path, issues: list[Issue], locale: str = DEFAULT_LOCALE) -> ContentDoc | None:
     file = str(path)
     text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
     match = FRONT_MATTER.match(text)
@@ -100,8 +116,10 @@ def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
         issues.append(Issue(file, 2, "", "front matter must be a mapping"))
         return None
     before = len(issues)
-    for key in sorted(set(meta) - FRONT_KEYS):
+    translation = locale != DEFAULT_LOCALE
+    for key in sorted(set(meta) - FRONT_KEYS - {TRANSLATED_FROM}):
         issues.append(Issue(file, _line(match.group(1), key), key, "unknown front matter key"))
+    translated_from = _translated_from(meta, translation, file, match.group(1), issues)
     for key in sorted(FRONT_KEYS - set(meta)):
         issues.append(Issue(file, 1, key, "missing front matter key"))
     sources = meta.get("sources")
@@ -129,7 +147,11 @@ def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
                 )
             )
     reviewed_by = meta.get("reviewed_by")
-    if "reviewed_by" in meta and not (isinstance(reviewed_by, str) and reviewed_by.strip()):
+    if translation and reviewed_by is None:
+        reviewed_by = ""  # `reviewed_by:` with nothing: not reviewed yet, as ""
+    if "reviewed_by" in meta and not (
+        isinstance(reviewed_by, str) and (reviewed_by.strip() or translation)
+    ):
         issues.append(
             Issue(
                 file,
@@ -161,7 +183,41 @@ def _read(path: Path, issues: list[Issue]) -> ContentDoc | None:
         reviewed=str(reviewed),
         path=file,
         reviewed_by=str(reviewed_by).strip(),
+        translated_from=translated_from,
+        locale=locale,
     )
+
+
+def _translated_from(
+    meta: dict[str, object], translation: bool, file: str, front: str, issues: list[Issue]
+) -> str:
+    """A translation's English review date; English, the original, has none."""
+    if not translation:
+        if TRANSLATED_FROM in meta:
+            issues.append(
+                Issue(
+                    file,
+                    _line(front, TRANSLATED_FROM),
+                    TRANSLATED_FROM,
+                    "only a translation has translated_from: English is the original",
+                )
+            )
+        return ""
+    if TRANSLATED_FROM not in meta:
+        issues.append(
+            Issue(file, 1, TRANSLATED_FROM, "missing: the English review date translated from")
+        )
+        return ""
+    value = meta[TRANSLATED_FROM]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        issues.append(
+            Issue(file, _line(front, TRANSLATED_FROM), TRANSLATED_FROM, "needs a date (YYYY-MM-DD)")
+        )
+        return ""
 
 
 def _line(front: str, key: str) -> int:
@@ -172,15 +228,32 @@ def _line(front: str, key: str) -> int:
 
 
 def lint_content(
-    docs: dict[str, ContentDoc], used: set[str]
+    docs: dict[str, ContentDoc], used: set[str], locale: str | None = None
 ) -> tuple[list[Issue], list[ContentReport]]:
-    """Banned phrasing, placeholders, unused files, and sentence lengths (reported only)."""
+    """Banned phrasing (the locale's own patterns), placeholders, unused files, and sentence
+    lengths (reported only). The locale is the documents' own unless given."""
     issues: list[Issue] = []
     reports: list[ContentReport] = []
+    unlinted: set[str] = set()
     for doc in docs.values():
         lines = doc.body.splitlines()
         body_start = _body_line(doc)
-        for pattern, why in BANNED.items():
+        doc_locale = locale or doc.locale
+        banned = BANNED if doc_locale == DEFAULT_LOCALE else banned_patterns(doc_locale)
+        if banned is None:
+            if doc_locale not in unlinted:
+                unlinted.add(doc_locale)
+                issues.append(
+                    Issue(
+                        doc.path,
+                        1,
+                        "",
+                        f"the content lint has no banned patterns for locale {doc_locale!r}: "
+                        "add them to LOCALE_BANNED (bme_bot/loading/content_lint.py)",
+                    )
+                )
+            banned = {}
+        for pattern, why in banned.items():
             for number, line in enumerate(lines):
                 if re.search(pattern, line, re.IGNORECASE):
                     issues.append(
@@ -247,6 +320,7 @@ def _report(doc: ContentDoc) -> ContentReport:
 VOCABULARY_FILE = "questions.yaml"
 VOCABULARY_KEYS = {
     *FRONT_KEYS,
+    TRANSLATED_FROM,
     "locale",
     "stopwords",
     "question_openers",
@@ -258,9 +332,12 @@ VOCABULARY_KEYS = {
 _FLAG_KEYS = {"phrases", "fact", "value", "disposition", "guidance"}
 
 
-def load_vocabulary(directory: Path | str, locale: str = "en") -> Vocabulary:
-    """The locale's question words; an empty vocabulary when the file does not exist (the
-    bot still answers, without synonyms or stop words). ContentError names file:line."""
+def load_vocabulary(directory: Path | str, locale: str | None = None) -> Vocabulary:
+    """The locale's question words (`content/<locale>/questions.yaml`); an empty vocabulary
+    when the file does not exist (the bot still answers, without synonyms or stop words).
+    The locale is the directory's name unless given; the file's `locale` must agree.
+    ContentError names file:line."""
+    locale = locale or locale_of(directory)
     path = Path(directory) / VOCABULARY_FILE
     if not path.is_file():
         return Vocabulary(locale=locale)
@@ -279,6 +356,17 @@ def load_vocabulary(directory: Path | str, locale: str = "en") -> Vocabulary:
         issues.append(Issue(file, 1, str(key), "unknown key"))
     for key in sorted(FRONT_KEYS - set(data)):
         issues.append(Issue(file, 1, key, "missing key (every content file has it)"))
+    if "locale" in data and data["locale"] != locale:
+        issues.append(Issue(file, 1, "locale", f"{data['locale']!r} differs from {locale!r}"))
+    if (TRANSLATED_FROM in data) != (locale != DEFAULT_LOCALE):
+        issues.append(
+            Issue(
+                file,
+                1,
+                TRANSLATED_FROM,
+                "a translation needs translated_from (the English review date); English has none",
+            )
+        )
     if not _texts(data.get("sources")):
         issues.append(Issue(file, 1, "sources", "needs a non-empty list of citations"))
     try:
@@ -322,7 +410,7 @@ def load_vocabulary(directory: Path | str, locale: str = "en") -> Vocabulary:
         raise ContentError(issues)
     return Vocabulary(
         locale=str(data.get("locale", locale)),
-        stopwords=frozenset(str(data.get("stopwords", "")).split()),
+        stopwords=frozenset(words_of(str(data.get("stopwords", "")))),
         question_openers=_tuple(data.get("question_openers")),
         synonyms={str(k): tuple(v) for k, v in synonyms.items()},
         dose_cues=_tuple(dose.get("cues")),

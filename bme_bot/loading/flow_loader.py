@@ -22,6 +22,7 @@ from bme_bot.loading.errors import FlowError, Issue
 from bme_bot.loading.flow_checks import check_paths, check_structure
 from bme_bot.loading.flow_checks import content_ids_used as content_ids_used
 from bme_bot.loading.flow_conditions import ConditionReader
+from bme_bot.loading.flow_locales import DEFAULT_LOCALE, localize_flow
 from bme_bot.loading.flow_questions import read_questions, read_routes
 from bme_bot.loading.flow_schema import TOP_KEYS, Reader
 from bme_bot.loading.flow_sections import (
@@ -37,14 +38,20 @@ from bme_bot.loading.flow_sections import (
 from bme_bot.loading.yaml_lines import LineList, LineMap, load_yaml
 
 
-def load_flow(path: Path | str, content: ContentLibrary | None = None) -> Flow:
-    """Load and validate a flow file; content ids are checked when a library is given."""
+def load_flow(
+    path: Path | str, content: ContentLibrary | None = None, *, locale: str = DEFAULT_LOCALE
+) -> Flow:
+    """Load and validate a flow file; content ids are checked when a library is given.
+
+    With another `locale`, the same flow (structure, ids, routes) gets the texts of
+    `locales/<locale>/<file>` beside it; FlowError lists every problem of that file
+    (structural keys, unknown ids, missing texts with the English file:line)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FlowError([Issue(str(path), 0, "", f"cannot read: {exc.strerror}")]) from exc
-    return parse_flow(text, str(path), content)
+    return localize_flow(parse_flow(text, str(path), content), path, locale)
 
 
 def parse_flow(text: str, file: str = "<flow>", content: ContentLibrary | None = None) -> Flow:
