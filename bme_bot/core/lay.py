@@ -15,8 +15,9 @@ from functools import lru_cache
 from typing import Final, Literal
 
 from bme_bot.core import lay_numbers
-from bme_bot.core.lay_lang import LayLanguage, language
-from bme_bot.core.lay_lang_en import EN
+from bme_bot.core.lay_lang import LayLanguage as LayLanguage
+from bme_bot.core.lay_lang import language as language
+from bme_bot.core.lay_lang_en import EN as EN
 from bme_bot.core.lay_text import (
     BREAK,
     SIGNED,
@@ -27,8 +28,6 @@ from bme_bot.core.lay_text import (
     hedge_phrases,
     hint,
 )
-
-__all__ = ["EN", "LayLanguage", "language"]
 
 
 @dataclass(frozen=True)
