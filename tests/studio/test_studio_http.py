@@ -287,25 +287,19 @@ async def test_the_language_switches_where_content_exists(flows_dir: Path, tmp_p
     shipped = load_settings({}).content_locale_dir
     content = tmp_path / "content"
     shutil.copytree(shipped, content / "en")
-    shutil.copytree(shipped, content / "xx")
-    net = content / "xx" / "safety_net.md"
-    net.write_text(
-        net.read_text().replace(
-            "**Call {emergency_number} at once if:**", "**Ruf {emergency_number} sofort an:**"
-        )
-    )
+    shutil.copytree(shipped.parent / "es", content / "es")  # the shipped translation
     settings = load_settings({"BME_CONTENT_DIR": str(content)})
     space = Workspace.open(settings, flows_dir / "flows_doc_example.yaml")
     async with TestClient(TestServer(make_app(space))) as studio:
         info = await (await studio.get("/api/flow")).json()
-        assert (info["locales"], info["locale"]) == (["en", "xx"], "en")
+        assert (info["locales"], info["locale"]) == (["en", "es"], "en")
         view = await post(studio, "/api/chat", {"chat": CHAT})
         view = await act(studio, view, "choose", option="agree")
         view = await act(studio, view, "choose", option="unable")
         assert "Call 112 at once" in view["ending"]["html"]
-        info = await post(studio, "/api/locale", {"name": "xx"})
-        assert info["locale"] == "xx" and info["errors"] == []
+        info = await post(studio, "/api/locale", {"name": "es"})
+        assert info["locale"] == "es" and info["errors"] == []
         view = await post(studio, "/api/chat", {"chat": CHAT})
         assert view["ending"]["rule"] == "E2"  # the same answers, replayed
-        assert "Ruf 112 sofort an" in view["ending"]["html"]
+        assert "Llama al 112 enseguida" in view["ending"]["html"]
         await post(studio, "/api/locale", {"name": "../en"}, status=404)
