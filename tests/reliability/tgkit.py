@@ -240,7 +240,8 @@ async def running_bot(
     """Start the real adapter (polling, or webhook on 127.0.0.1) with logs captured at DEBUG
     through the bot's own logging setup; stop it (within 10 s) and check the secrets never
     reached the logs. Tests drive chats at machine speed, so a per-chat incoming limit (once
-    the adapter has one: `TelegramSettings.chat_rate`) is off unless `chat_limits`."""
+    the adapter has one: `TelegramSettings.chat_rate`) and the per-chat send pacing are off
+    unless `chat_limits`."""
     fake = api or AttackApi()
     base_url = await fake.start()
     logs = io.StringIO()
@@ -254,7 +255,9 @@ async def running_bot(
         webhook_port=0,
         webhook_path="/hook",
         webhook_max_body=max_body,
-        **({} if chat_limits or not HAS_CHAT_LIMITS else {"chat_rate": 0}),
+        # machine speed: no incoming limit and no per-chat send pacing (notices over a send
+        # limit are dropped, by design) unless the test is about limits
+        **({} if chat_limits or not HAS_CHAT_LIMITS else {"chat_rate": 0, "send_rate": 0}),
     )
     store = store if store is not None else CountingStore()
     runtime = TelegramRuntime(
