@@ -227,17 +227,22 @@ def test_front_matter_rules_depend_on_the_locale(tmp_path: Path) -> None:
     es = tmp_path / "es"
     es.mkdir()
     (es / "myths.md").write_text(re.sub(r"translated_from: .*\n", "", source), "utf-8")
-    with pytest.raises(ContentError) as refused:
-        load_content(es)
+    with pytest.raises(ContentError) as refused:  # as check reads it: translated_from required
+        load_content(es, "es")
     assert [(i.key, i.message.split(":")[0]) for i in refused.value.issues] == [
         ("translated_from", "missing")
     ]
+    with pytest.raises(ContentError) as refused:  # not a translation: it needs a reviewer
+        load_content(es)
+    assert [i.key for i in refused.value.issues] == ["reviewed_by"]
     en = tmp_path / "en"
     en.mkdir()
     (en / "myths.md").write_text(source, "utf-8")  # an English file may not be a translation
     with pytest.raises(ContentError) as refused:
         load_content(en)
     assert {i.key for i in refused.value.issues} == {"translated_from", "reviewed_by"}
+    (es / "myths.md").write_text(source, "utf-8")
+    assert not load_content(es)["myths"].clinically_reviewed
 
 
 # --- bme-bot check on the shipped locales ---------------------------------------------------

@@ -72,17 +72,22 @@ def locale_of(directory: Path | str) -> str:
 
 
 def load_content(directory: Path | str, locale: str | None = None) -> dict[str, ContentDoc]:
-    """Read every `*.md` in a directory; raises ContentError listing every bad file. The
-    locale is the directory's name unless given: outside English, `translated_from` is
-    required and `reviewed_by` may be empty (not yet clinically reviewed)."""
+    """Read every `*.md` in a directory; raises ContentError listing every bad file.
+
+    A file with `translated_from` is a translation: its `reviewed_by` may be empty (not yet
+    clinically reviewed). Given a `locale` (as `bme-bot check` does), the rule is strict:
+    outside English every file needs `translated_from`, and English has none. Without one,
+    the locale is the directory's name ("es"; English otherwise) and only English refuses
+    `translated_from`."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ContentError([Issue(str(directory), 0, "", "content directory not found")])
+    strict = locale is not None
     locale = locale or locale_of(directory)
     docs: dict[str, ContentDoc] = {}
     issues: list[Issue] = []
     for path in sorted(directory.glob("*.md")):
-        doc = _read(path, issues, locale)
+        doc = _read(path, issues, locale, strict=strict)
         if doc is None:
             continue
         if doc.id in docs:
@@ -95,7 +100,9 @@ def load_content(directory: Path | str, locale: str | None = None) -> dict[str, 
     return docs
 
 
-def _read(path: Path, issues: list[Issue], locale: str = DEFAULT_LOCALE) -> ContentDoc | None:
+def _read(
+    path: Path, issues: list[Issue], locale: str = DEFAULT_LOCALE, *, strict: bool = False
+) -> ContentDoc | None:
     file = str(path)
     text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
     match = FRONT_MATTER.match(text)
@@ -116,10 +123,12 @@ def _read(path: Path, issues: list[Issue], locale: str = DEFAULT_LOCALE) -> Cont
         issues.append(Issue(file, 2, "", "front matter must be a mapping"))
         return None
     before = len(issues)
-    translation = locale != DEFAULT_LOCALE
+    english = locale == DEFAULT_LOCALE
     for key in sorted(set(meta) - FRONT_KEYS - {TRANSLATED_FROM}):
         issues.append(Issue(file, _line(match.group(1), key), key, "unknown front matter key"))
-    translated_from = _translated_from(meta, translation, file, match.group(1), issues)
+    required = strict and not english
+    translated_from = _translated_from(meta, english, required, file, match.group(1), issues)
+    translation = not english and (strict or TRANSLATED_FROM in meta)
     for key in sorted(FRONT_KEYS - set(meta)):
         issues.append(Issue(file, 1, key, "missing front matter key"))
     sources = meta.get("sources")
@@ -189,10 +198,15 @@ def _read(path: Path, issues: list[Issue], locale: str = DEFAULT_LOCALE) -> Cont
 
 
 def _translated_from(
-    meta: dict[str, object], translation: bool, file: str, front: str, issues: list[Issue]
+    meta: dict[str, object],
+    english: bool,
+    required: bool,
+    file: str,
+    front: str,
+    issues: list[Issue],
 ) -> str:
     """A translation's English review date; English, the original, has none."""
-    if not translation:
+    if english:
         if TRANSLATED_FROM in meta:
             issues.append(
                 Issue(
@@ -204,9 +218,10 @@ def _translated_from(
             )
         return ""
     if TRANSLATED_FROM not in meta:
-        issues.append(
-            Issue(file, 1, TRANSLATED_FROM, "missing: the English review date translated from")
-        )
+        if required:
+            issues.append(
+                Issue(file, 1, TRANSLATED_FROM, "missing: the English review date translated from")
+            )
         return ""
     value = meta[TRANSLATED_FROM]
     if isinstance(value, dt.date):
@@ -231,7 +246,9 @@ def lint_content(
     docs: dict[str, ContentDoc], used: set[str], locale: str | None = None
 ) -> tuple[list[Issue], list[ContentReport]]:
     """Banned phrasing (the locale's own patterns), placeholders, unused files, and sentence
-    lengths (reported only). The locale is the documents' own unless given."""
+    lengths (reported only). Given a `locale` (as `bme-bot check` does), one with no banned
+    patterns is an issue; otherwise each document's own locale picks them (English's when
+    there are none for it)."""
     issues: list[Issue] = []
     reports: list[ContentReport] = []
     unlinted: set[str] = set()
@@ -240,6 +257,8 @@ def lint_content(
         body_start = _body_line(doc)
         doc_locale = locale or doc.locale
         banned = BANNED if doc_locale == DEFAULT_LOCALE else banned_patterns(doc_locale)
+        if banned is None and locale is None:
+            banned = BANNED  # a folder named like a locale we have no table for: English rules
         if banned is None:
             if doc_locale not in unlinted:
                 unlinted.add(doc_locale)
@@ -335,12 +354,13 @@ _FLAG_KEYS = {"phrases", "fact", "value", "disposition", "guidance"}
 def load_vocabulary(directory: Path | str, locale: str | None = None) -> Vocabulary:
     """The locale's question words (`content/<locale>/questions.yaml`); an empty vocabulary
     when the file does not exist (the bot still answers, without synonyms or stop words).
-    The locale is the directory's name unless given; the file's `locale` must agree.
-    ContentError names file:line."""
-    locale = locale or locale_of(directory)
+    Given a `locale` (as `bme-bot check` does), the file's `locale` must agree and, outside
+    English, it needs `translated_from`; without one, the file's own `locale` (else the
+    directory's name) is used. ContentError names file:line."""
+    strict = locale is not None
     path = Path(directory) / VOCABULARY_FILE
     if not path.is_file():
-        return Vocabulary(locale=locale)
+        return Vocabulary(locale=locale or locale_of(directory))
     file = str(path)
     try:
         data = load_plain_yaml(path.read_text(encoding="utf-8"))
@@ -356,9 +376,14 @@ def load_vocabulary(directory: Path | str, locale: str | None = None) -> Vocabul
         issues.append(Issue(file, 1, str(key), "unknown key"))
     for key in sorted(FRONT_KEYS - set(data)):
         issues.append(Issue(file, 1, key, "missing key (every content file has it)"))
+    if locale is None:
+        locale = str(data.get("locale") or locale_of(directory))
     if "locale" in data and data["locale"] != locale:
         issues.append(Issue(file, 1, "locale", f"{data['locale']!r} differs from {locale!r}"))
-    if (TRANSLATED_FROM in data) != (locale != DEFAULT_LOCALE):
+    english = locale == DEFAULT_LOCALE
+    if (TRANSLATED_FROM in data and english) or (
+        strict and not english and TRANSLATED_FROM not in data
+    ):
         issues.append(
             Issue(
                 file,
