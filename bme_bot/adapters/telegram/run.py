@@ -1,7 +1,9 @@
 """`bme-bot telegram` as a process: settings, logging, the app (`bme_bot.bootstrap`), signals.
 
 `run_telegram(args, settings)` is what `bme-bot telegram` calls; `serve` runs a
-`TelegramRuntime` until SIGTERM or SIGINT and stops it within SHUTDOWN_SECONDS.
+`TelegramRuntime` until SIGTERM or SIGINT and stops it within SHUTDOWN_SECONDS. With a
+`CheckinService` (follow-up check-ins, docs/CHECKINS.md) the check-in scheduler runs beside
+polling or the webhook and is stopped first, while the bot can still finish a send.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from typing import Final
 
 from telegram.error import InvalidToken, TelegramError
 
+from bme_bot.checkins.conversation import CheckinService
 from bme_bot.config import ConfigError, Settings, check_writable_dir
 from bme_bot.errors import BmeBotError, describe
 from bme_bot.logs import log_event, set_hash_key, setup_logging
 from bme_bot.service import Service
 from bme_bot.storage.base import Store
 
+from .checkin_sender import CheckinLoop
 from .heartbeat import Heartbeat, heartbeat_path
 from .runtime import SHUTDOWN_SECONDS, TelegramRuntime
 from .settings import TelegramSettings, load_telegram_settings
@@ -68,18 +72,40 @@ def run_telegram(
         if not tg.webhook:  # the poller's heartbeat lives there, whatever the store
             check_writable_dir(settings.data_dir)
         app = build(settings)
+        service = with_checkins(app.service, settings)
     except BmeBotError as exc:  # a bad flow, STORE_URL, store file or data dir: one line, exit 2
         _fail(describe(exc))
         return EXIT_USAGE
     heartbeat = None if tg.webhook else Heartbeat(heartbeat_path(settings.data_dir))
-    return asyncio.run(serve(tg, app.service, app.store, heartbeat=heartbeat))
+    return asyncio.run(serve(tg, service, app.store, heartbeat=heartbeat))
+
+
+def with_checkins(service: Service, settings: Settings) -> CheckinService:
+    """The app's service with check-ins around it (unless bootstrap already built them): the
+    check-in flow beside the main one, the schedule in the same store (STORE_URL)."""
+    if isinstance(service, CheckinService):
+        return service
+    from bme_bot.bootstrap import SECONDS_PER_DAY, build_engine
+    from bme_bot.checkins.url import open_checkin_store
+
+    checkin_engine = build_engine(settings, flow_path=settings.flows_dir / "checkin.yaml")
+    checkins = open_checkin_store(
+        settings.effective_store_url, settings.session_ttl_days * SECONDS_PER_DAY
+    )
+    return CheckinService(service, checkin_engine, checkins)
 
 
 async def serve(
-    tg: TelegramSettings, service: Service, store: Store, *, heartbeat: Heartbeat | None = None
+    tg: TelegramSettings,
+    service: Service,
+    store: Store,
+    *,
+    heartbeat: Heartbeat | None = None,
+    checkin_every: float = 30.0,
 ) -> int:
     """Run the bot until a signal; at most SHUTDOWN_SECONDS to stop. `heartbeat` (polling)
-    lets `bme-bot health` see a dead or stalled poller."""
+    lets `bme-bot health` see a dead or stalled poller; a CheckinService brings the check-in
+    scheduler (a tick every `checkin_every` seconds)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -90,6 +116,11 @@ async def serve(
     except Exception as exc:  # the bot still starts: users get "temporarily unavailable"
         log_event(log, "store_unreachable", logging.WARNING, error=type(exc).__name__)
     runtime = TelegramRuntime(tg, service, heartbeat=heartbeat)
+    checkin_loop = None
+    if isinstance(service, CheckinService):
+        checkin_loop = CheckinLoop(
+            service, runtime.application.bot, runtime.bot.executor, every_seconds=checkin_every
+        )
     code = EXIT_OK
     try:
         try:
@@ -101,9 +132,14 @@ async def serve(
             reason = str(exc).replace(tg.token.reveal(), "[REDACTED]")
             _fail(f"cannot start the Telegram bot: {type(exc).__name__}: {reason}")
             return EXIT_FAILED
+        if checkin_loop is not None:
+            checkin_loop.start()
         await stop.wait()
         log_event(log, "shutdown_requested")
     finally:
+        if checkin_loop is not None:  # first: a send in flight still has the bot
+            with contextlib.suppress(Exception):
+                await checkin_loop.stop()
         try:
             await asyncio.wait_for(runtime.stop(), SHUTDOWN_SECONDS)
         except Exception as exc:  # a stop that hangs or fails must not block the exit
@@ -111,6 +147,9 @@ async def serve(
             code = code or EXIT_FAILED
         with contextlib.suppress(Exception):
             await store.close()
+        if isinstance(service, CheckinService):
+            with contextlib.suppress(Exception):
+                await service.checkins.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
