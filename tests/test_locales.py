@@ -140,6 +140,11 @@ def test_a_structural_key_in_a_locale_file_is_refused_with_its_line(tmp_path: Pa
             "questions.walk.options.normal.mentions",
             "no such text",
         ),
+        (
+            ('stable: {label: "Más o menos igual"}', 'stable: {label: "va MEJOR"}'),
+            "questions.trend.options.stable.label",
+            "the same label as questions.trend.options.improving.label",
+        ),
     ],
 )
 def test_only_texts_of_known_ids_are_accepted(

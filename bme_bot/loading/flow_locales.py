@@ -32,6 +32,7 @@ from typing import Any, Final
 import yaml
 
 from bme_bot.core.flow import Flow, Item, Option, Question
+from bme_bot.core.retrieval import words_of
 from bme_bot.loading.errors import FlowError, Issue
 from bme_bot.loading.yaml_lines import LineList, LineMap, load_yaml
 
@@ -247,7 +248,31 @@ def read_locale(flow_path: Path | str, locale: str) -> LocaleTexts:
             )
             continue
         _compare(result, slot, english_file)
+    _distinct_labels(result)
     return result
+
+
+def _distinct_labels(result: LocaleTexts) -> None:
+    """Two answers of one question with the same label (accents and case aside) could not
+    be told apart, typed or read: each is an issue at the second one's line."""
+    seen: dict[tuple[str, str], str] = {}
+    for key, text in result.texts.items():
+        parts = key.split(".")
+        if len(parts) != 5 or parts[2] not in ("options", "checklist") or parts[4] != "label":
+            continue
+        if not isinstance(text, str):
+            continue
+        folded = " ".join(words_of(text))
+        other = seen.setdefault((".".join(parts[:3]), folded), key)
+        if other != key:
+            result.issues.append(
+                Issue(
+                    result.file,
+                    result.lines[key],
+                    key,
+                    f"locale {result.locale!r}: the same label as {other}: answers must differ",
+                )
+            )
 
 
 def _compare(result: LocaleTexts, slot: Slot, english_file: str) -> None:
