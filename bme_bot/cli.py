@@ -220,15 +220,23 @@ def _health(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    from bme_bot.bootstrap import build
-    from bme_bot.stats import collect_stats, format_stats_table
+    from bme_bot.bootstrap import SECONDS_PER_DAY, build
+    from bme_bot.checkins.url import open_checkin_store
+    from bme_bot.stats import collect_checkin_stats, collect_stats, format_stats_table
 
     app = build(settings)
+    # The check-in counters live beside the schedule, in the same store (docs/CHECKINS.md).
+    schedule = open_checkin_store(
+        settings.effective_store_url, settings.session_ttl_days * SECONDS_PER_DAY
+    )
 
     async def show() -> str:
         try:
-            return format_stats_table(await collect_stats(app.store, app.engine.flow))
+            rows = await collect_stats(app.store, app.engine.flow)
+            rows += await collect_checkin_stats(schedule)
+            return format_stats_table(rows)
         finally:
+            await schedule.close()
             await app.close()
 
     print(asyncio.run(show()))
