@@ -237,6 +237,7 @@ class CheckinService(Service):
                 turn = await self.followup.handle(
                     checkin_key(chat), event, update_id=update_id, waiting=waiting, locale=locale
                 )
+                turn = await self._keep_presets(chat, record, turn)
                 return await self._after_checkin(chat, turn)
             if record.open:  # /start or /restart: the check-in ends here, the triage begins
                 await self.store.delete(checkin_key(chat))
@@ -480,6 +481,34 @@ class CheckinService(Service):
             return turn
         await self._count("offered")
         return Turn([*turn.replies, self.offer_reply(offer)], turn.session)
+
+    async def _keep_presets(self, chat: str, record: Record, turn: Turn) -> Turn:
+        """Put back a preset fact (`original`) that a step dropped.
+
+        The engine's /back (and the rewind after a red flag answered differently) rebuilds
+        the facts from the history, which never holds a preset: without `original`, "better"
+        would route as if the original advice were self-care. Until the engine keeps presets
+        itself, the layer restores them before the next answer is routed."""
+        before, after = record.session, turn.session
+        if before is None or after is None or after.done or turn.duplicate:
+            return turn
+        lost = {
+            fact: value
+            for fact, value in before.facts.items()
+            if fact in self.checkin_engine.flow.presets and fact not in after.facts
+        }
+        if not lost:
+            return turn
+        key = checkin_key(chat)
+        stored = await self.store.load(key)
+        if stored is None or stored.data != after.to_dict():
+            return turn  # changed meanwhile: the next step sees whatever is there
+        fixed = after.evolve(facts={**lost, **after.facts})
+        try:
+            await self.store.save(key, fixed.to_dict(), expected_version=stored.version)
+        except StaleWriteError:
+            return turn
+        return Turn(turn.replies, fixed)
 
     async def _after_checkin(self, chat: str, turn: Turn) -> Turn:
         ended = self._ended(self.checkin_engine, turn)

@@ -249,3 +249,19 @@ async def test_stop_during_a_checkin_ends_it_with_the_safety_net(parts, clock: C
     stopped = await service.handle(CHAT, Text("/stop"))
     assert "/start" in stopped.replies[0].text and "112" in stopped.replies[0].text
     assert await store.load(checkin_key(CHAT)) is None
+
+
+async def test_back_in_a_checkin_keeps_the_original_disposition(parts, clock: Clock) -> None:
+    service, _, checkins = parts
+    turn = await to_self_care(service)
+    await service.handle(CHAT, Answer("yes", question="checkin", turn=offer_of(turn).turn))
+    # Plan it as after "soon" advice: "better" must then stay at soon, never self-care.
+    (planned,) = await checkins.list(CHAT)
+    await checkins.cancel_all(CHAT)
+    await checkins.plan(CHAT, planned.due_at, "checkin", "soon")
+    (first,) = await _due_now(service, checkins, clock)
+    await service.handle(CHAT, Answer("worse", question=first.question, turn=first.turn))
+    back = await service.handle(CHAT, Text("/back"))
+    assert back.session is not None and back.session.facts == {"original": "soon"}
+    done = await service.handle(CHAT, Text("better"))
+    assert done.session is not None and done.session.outcome == "K1_soon"
