@@ -31,7 +31,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bme_bot.checkins import texts
-from bme_bot.checkins.base import CHECKIN_DISPOSITIONS, CheckinStore, counter_name
+from bme_bot.checkins.base import (
+    CHECKIN_DISPOSITIONS,
+    Checkin,
+    CheckinStore,
+    Claim,
+    counter_name,
+)
 from bme_bot.checkins.counting import ending_counters
 from bme_bot.checkins.rules import (
     HOUR,
@@ -596,6 +602,29 @@ class CheckinService(Service):
             return turn
         _, confirm = self.engine.step(None, Forget(), locale=locale)
         return turn if turn.replies == confirm else Turn(confirm, None)
+
+    # --- for the console and scripts ------------------------------------------------------
+
+    def engine_of(self, session: Session | None) -> Engine:
+        """The engine a session belongs to (a check-in's, or the main one): what a console
+        needs to show a turn's progress, disposition and rule."""
+        if session is not None and session.flow_id == self.checkin_engine.flow.id:
+            return self.checkin_engine
+        return self.main.engine
+
+    async def checkin_now(self, chat: str) -> list[Reply]:
+        """Open a check-in at once (the console's /checkin-now): after the chat's last advice
+        when it was soon, routine or self-care, else as after routine advice. Nothing is
+        planned or counted: it is for trying the flow without waiting."""
+        main = await self._main_session(chat)
+        original = "routine"
+        if main is not None and main.done:
+            outcome = self.main.engine.flow.outcomes.get(main.outcome or "")
+            if outcome is not None and outcome.disposition in CHECKIN_DISPOSITIONS:
+                original = outcome.disposition
+        now = self.clock()
+        checkin = Checkin("now", chat, now, CHECKIN_FLOW, original)
+        return await self.start_checkin(chat, Due(Claim(checkin, "", now, 1), Lateness.ON_TIME))
 
     # --- the scheduler's side ------------------------------------------------------------
 

@@ -265,3 +265,17 @@ async def test_back_in_a_checkin_keeps_the_original_disposition(parts, clock: Cl
     assert back.session is not None and back.session.facts == {"original": "soon"}
     done = await service.handle(CHAT, Text("better"))
     assert done.session is not None and done.session.outcome == "K1_soon"
+
+
+async def test_checkin_now_opens_a_checkin_after_the_last_advice(parts) -> None:
+    service, store, checkins = parts
+    await to_self_care(service)
+    (first,) = await service.checkin_now(CHAT)
+    assert first.asks == "checkin_status"
+    stored = await store.load(checkin_key(CHAT))
+    assert stored is not None and stored.data["facts"] == {"original": "self_care"}
+    turn = await service.handle(CHAT, Text("same"))
+    assert turn.session is not None and service.engine_of(turn.session) is service.checkin_engine
+    outcome = service.engine_of(turn.session).flow.outcomes[turn.session.outcome or ""]
+    assert (outcome.rule, outcome.disposition) == ("K2", "soon")
+    assert await checkins.list(CHAT) == []
