@@ -99,7 +99,7 @@ async def test_a_flooding_chat_is_slowed_while_another_proceeds(engine: Engine) 
 
 async def test_many_chats_at_once_stay_within_30_messages_a_second(engine: Engine) -> None:
     chats = [41_000_000 + n for n in range(90)]
-    async with running_bot(engine) as bot:
+    async with running_bot(engine, chat_limits=True) as bot:  # the shipped send limits
         fake = bot.fake
         began = time.monotonic()
         for chat in chats:

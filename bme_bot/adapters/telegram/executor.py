@@ -38,6 +38,8 @@ from .actions import (
 from .memory import MAX_REMEMBERED, AskedMemory
 from .rendering import Keyboard, escape
 from .reply import defer_answer
+from .send_limiter import SendDropped
+from .slots import waiting
 
 log = logging.getLogger("bme_bot.telegram")
 
@@ -181,7 +183,7 @@ class Executor:
         """A fixed notice (not a conversation step); a failure is logged, never raised."""
         try:
             await self.send(bot, chat_id, escape(text))
-        except ChatInactive:
+        except (ChatInactive, SendDropped):  # a dropped notice is logged by the limiter
             return
         except TelegramError as exc:
             log_event(
@@ -211,7 +213,8 @@ class Executor:
                 seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
                 if attempt == 2 or seconds > 30:
                     raise
-                await asyncio.sleep(seconds)
+                async with waiting():  # the slot goes to other chats meanwhile
+                    await asyncio.sleep(seconds)
         raise AssertionError("unreachable")
 
     async def answer_query(self, query: CallbackQuery, text: str | None = None) -> None:

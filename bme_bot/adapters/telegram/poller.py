@@ -113,6 +113,8 @@ class Poller:
                 )
                 continue
             highest = update_id if highest is None else max(highest, update_id)
+            if self.queues.taken(update_id):  # re-fetched while still in hand: parsed already
+                continue
             try:
                 update = Update.de_json(item, self.application.bot)
             except Exception as exc:  # a shape PTB cannot read: skip this one
