@@ -20,8 +20,16 @@ from pathlib import Path
 
 from bme_bot.config import Settings, check_writable_dir
 from bme_bot.core.engine import Engine
+from bme_bot.core.flow import Flow
+from bme_bot.loading.catalogues import catalogue_locales, load_catalogue
 from bme_bot.loading.content_loader import load_content, load_vocabulary
 from bme_bot.loading.flow_loader import load_flow
+from bme_bot.loading.flow_locales import (
+    DEFAULT_LOCALE,
+    available_locales,
+    locale_file,
+    localize_flow,
+)
 from bme_bot.service import Service
 from bme_bot.storage.base import Store
 from bme_bot.storage.url import open_store
@@ -45,11 +53,58 @@ class App:
 
 def build_engine(settings: Settings, *, flow_path: Path | None = None) -> Engine:
     """The configured flow (or `flow_path`) with its content and the words of questions
-    (`questions.yaml` beside the content); LoadError names file:line."""
-    content = load_content(settings.content_locale_dir)
-    vocabulary = load_vocabulary(settings.content_locale_dir, settings.locale)
-    flow = load_flow(flow_path or settings.flow_path, content)
-    return Engine(flow, content, default_region=settings.default_region, vocabulary=vocabulary)
+    (`questions.yaml` beside the content), in every shipped locale: the engine of the
+    default locale (DEFAULT_LOCALE) answers, and hands each session to the engine of its
+    locale (`Engine.for_session`). A locale is built when the flow has its texts
+    (`flows/locales/<locale>/`), the content its folder and the interface its catalogue;
+    LoadError names file:line."""
+    path = flow_path or settings.flow_path
+    english_dir = settings.content_dir / DEFAULT_LOCALE
+    english = load_content(english_dir if english_dir.is_dir() else settings.content_locale_dir)
+    base = load_flow(path, english)
+    engines = [
+        _locale_engine(settings, base, path, locale) for locale in shipped_locales(settings, path)
+    ]
+    root = next(e for e in engines if e.locale == settings.locale)
+    for engine in engines:
+        if engine is not root:
+            root.add_locale(engine)
+    return root
+
+
+def shipped_locales(settings: Settings, flow_path: Path | None = None) -> list[str]:
+    """The default locale first, then every other locale complete enough to serve: flow
+    texts beside the flow, a content folder and a message catalogue."""
+    path = flow_path or settings.flow_path
+    with_catalogue = {DEFAULT_LOCALE, *catalogue_locales()}
+    found = [
+        locale
+        for locale in available_locales(settings.flows_dir, settings.content_dir)
+        if locale in with_catalogue
+        and (settings.content_dir / locale).is_dir()
+        and (locale == DEFAULT_LOCALE or locale_file(path, locale).is_file())
+    ]
+    return [settings.locale, *(loc for loc in found if loc != settings.locale)]
+
+
+def _locale_engine(settings: Settings, base: Flow, path: Path, locale: str) -> Engine:
+    directory = settings.content_dir / locale
+    if locale == DEFAULT_LOCALE or not directory.is_dir():
+        directory = directory if directory.is_dir() else settings.content_locale_dir
+        content = load_content(directory)
+        flow = base
+    else:
+        content = load_content(directory)
+        # a flow without texts in this locale (a draft in the studio) keeps its English ones
+        flow = localize_flow(base, path, locale) if locale_file(path, locale).is_file() else base
+    return Engine(
+        flow,
+        content,
+        default_region=settings.default_region,
+        vocabulary=load_vocabulary(directory, locale if directory.name == locale else None),
+        locale=locale,
+        catalogue=load_catalogue(locale),
+    )
 
 
 def open_configured_store(settings: Settings, *, store_url: str | None = None) -> Store:

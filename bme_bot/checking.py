@@ -378,9 +378,12 @@ def report_locale_findings(report: CheckReport, area: str, findings: list[Locale
 
 def interface_string_findings(locales: list[str]) -> list[LocaleFinding]:
     """Interface strings (engine replies, Telegram, console) missing from a locale's message
-    catalogue. Empty until the catalogues exist: their checker returns its findings here."""
-    del locales
-    return []
+    catalogue (`bme_bot/locales/<locale>/LC_MESSAGES/bme_bot.po`), with other placeholders,
+    or missing from the .pot; each names the English original's file:line."""
+    from bme_bot.loading.catalogues import catalogue_findings
+
+    findings, _ = catalogue_findings(locales)
+    return [LocaleFinding(f.locale, f.key, f.file, f.line, f.message) for f in findings]
 
 
 def _locales_of(flow_paths: list[Path], content_dir: Path | None) -> tuple[list[str], Path | None]:

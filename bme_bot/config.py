@@ -97,6 +97,25 @@ def check_writable_dir(path: Path, name: str = "BME_DATA_DIR") -> None:
         raise ConfigError(f"{name}={str(path)!r} is not a writable directory ({reason})") from None
 
 
+def default_locale(env: Mapping[str, str], flows_dir: Path, content_dir: Path) -> str:
+    """DEFAULT_LOCALE (or the older BME_LOCALE): the language of a conversation when the
+    person's is not shipped. It must be a shipped locale (flow texts, content, catalogue)."""
+    name = "DEFAULT_LOCALE" if env.get("DEFAULT_LOCALE") else "BME_LOCALE"
+    value = (env.get(name) or "en").strip()
+    if value == "en":
+        return value
+    from bme_bot.loading.catalogues import catalogue_locales
+    from bme_bot.loading.flow_locales import available_locales
+
+    with_catalogue = {"en", *catalogue_locales()}
+    locales = [c for c in available_locales(flows_dir, content_dir) if c in with_catalogue]
+    if value not in locales:
+        raise ConfigError(
+            f"{name}={value!r} is not a shipped locale (one of: {', '.join(locales)})"
+        )
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings; raises ConfigError naming the bad variable."""
     env = os.environ if env is None else env
@@ -109,11 +128,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL={level!r} must be one of {', '.join(LOG_LEVELS)}")
     ttl = finite_number(env, "SESSION_TTL_DAYS", 30.0, 0.0, MAX_SESSION_TTL_DAYS)
+    flows_dir = Path(env.get("BME_FLOWS_DIR") or shipped("flows"))
+    content_dir = Path(env.get("BME_CONTENT_DIR") or shipped("content"))
     return Settings(
-        flows_dir=Path(env.get("BME_FLOWS_DIR") or shipped("flows")),
-        content_dir=Path(env.get("BME_CONTENT_DIR") or shipped("content")),
+        flows_dir=flows_dir,
+        content_dir=content_dir,
         flow_id=env.get("BME_FLOW", "bme_triage"),
-        locale=env.get("BME_LOCALE", "en"),
+        locale=default_locale(env, flows_dir, content_dir),
         default_region=found.code,
         data_dir=Path(env.get("BME_DATA_DIR", "data")),
         store_url=env.get("STORE_URL", ""),

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
 from dataclasses import dataclass, field
 
+from bme_bot.core.catalogue import ENGLISH, N_, Catalogue
 from bme_bot.core.engine import Engine
 from bme_bot.core.events import Back, Event, Forget, Text, parse_command
 from bme_bot.core.replies import Reply
@@ -35,8 +36,8 @@ from bme_bot.storage.ids import check_update_id
 
 log = logging.getLogger(__name__)
 
-UNAVAILABLE_TEXT = "Sorry, I'm temporarily unavailable. Please try again in a minute."
-NOTHING_STORED_TEXT = (
+UNAVAILABLE_TEXT = N_("Sorry, I'm temporarily unavailable. Please try again in a minute.")
+NOTHING_STORED_TEXT = N_(
     "Nothing was stored about this chat, so nothing was erased. "
     "Send /start whenever you want to begin."
 )
@@ -69,9 +70,9 @@ class Service:
         """Saves whose answer was lost, by what the check found."""
 
     @staticmethod
-    def unavailable_reply() -> Reply:
+    def unavailable_reply(catalogue: Catalogue = ENGLISH) -> Reply:
         """What to tell the person when the store is down (its `.text` is plain text)."""
-        return Reply("info", UNAVAILABLE_TEXT)
+        return Reply("info", catalogue.gettext(UNAVAILABLE_TEXT))
 
     async def handle(
         self,
@@ -80,12 +81,14 @@ class Service:
         *,
         update_id: int | None = None,
         waiting: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+        locale: str | None = None,
     ) -> Turn:
         """Handle one update of one chat; raises ServiceUnavailable if the store failed, and
         UpdateIdError (before any store call) for an id outside 0 <= id < 2^63.
 
         `waiting` wraps the wait for the chat's lock (held, perhaps, by another process): the
-        Telegram adapter gives the update's processing slot back for it."""
+        Telegram adapter gives the update's processing slot back for it. `locale` (a language
+        tag such as Telegram's `language_code`) picks the language of a new conversation."""
         if update_id is not None:
             check_update_id(update_id)
         if isinstance(event, Text) and isinstance(parse_command(event.text), Forget):
@@ -94,18 +97,20 @@ class Service:
             async with AsyncExitStack() as held:
                 async with waiting() if waiting is not None else nullcontext():
                     await held.enter_async_context(self.store.lock(chat))
-                return await self._handle_locked(chat, event, update_id)
+                return await self._handle_locked(chat, event, update_id, locale)
         except StoreError as exc:
             log.warning("store unavailable: %s", exc)
             raise ServiceUnavailable(str(exc)) from exc
 
-    async def _handle_locked(self, chat: str, event: Event, update_id: int | None) -> Turn:
+    async def _handle_locked(
+        self, chat: str, event: Event, update_id: int | None, locale: str | None = None
+    ) -> Turn:
         for attempt in range(self.max_attempts):
             # A re-delivered update is refused by `save` and `delete` themselves, atomically,
             # in every store (DuplicateUpdateError below): no separate look-up, one store round
             # trip less per update.
             if isinstance(event, Forget):
-                return await self._forget(chat, update_id)
+                return await self._forget(chat, update_id, locale)
             stored = await self.store.load(chat)
             session = None
             if stored is not None:
@@ -113,7 +118,7 @@ class Service:
                     session = Session.from_dict(stored.data)
                 except ValueError:
                     log.warning("unreadable stored session replaced by a new one")
-            new_session, replies = self.engine.step(session, event)
+            new_session, replies = self.engine.step(session, event, locale=locale)
             data = new_session.to_dict()
             expected = stored.version if stored else 0
             try:
@@ -147,7 +152,8 @@ class Service:
             return Turn(duplicate=True)
         if session is None or not self.engine.is_current(session):
             return Turn(duplicate=True)
-        return Turn(self.engine.words.resume(session), session, duplicate=True)
+        words = self.engine.for_session(session).words
+        return Turn(words.resume(session), session, duplicate=True)
 
     async def _was_saved(
         self, chat: str, update_id: int | None, data: dict[str, object], expected: int
@@ -173,7 +179,7 @@ class Service:
         log.warning("store error on save; whether the step was saved is unknown")
         return False
 
-    async def _forget(self, chat: str, update_id: int | None) -> Turn:
+    async def _forget(self, chat: str, update_id: int | None, locale: str | None = None) -> Turn:
         """Erase the chat; confirm "erased" only if this very call erased a session.
 
         The store checks and deletes in one transaction, so when two processes get a /forget
@@ -189,8 +195,9 @@ class Service:
                 raise
             erased = True
         if not erased:
-            return Turn([Reply("info", NOTHING_STORED_TEXT)], None)
-        _, replies = self.engine.step(None, Forget())
+            nothing = self.engine.for_locale(locale).catalogue.gettext(NOTHING_STORED_TEXT)
+            return Turn([Reply("info", nothing)], None)
+        _, replies = self.engine.step(None, Forget(), locale=locale)
         return Turn(replies, None)
 
 

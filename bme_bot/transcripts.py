@@ -55,6 +55,8 @@ class Transcript:
     start: dict[str, Any]
     steps: tuple[Step, ...]
     region: str | None = None
+    lang: str | None = None
+    """The language the conversation starts in (`lang: es`); None is the default locale."""
 
 
 @dataclass
@@ -78,7 +80,7 @@ def load_transcript(path: Path | str) -> Transcript:
         raise TranscriptError([Issue(str(path), 0, "", f"cannot read transcript: {exc}")]) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("steps"), list):
         raise TranscriptError([Issue(str(path), 1, "steps", "a transcript needs a list of steps")])
-    unknown = set(raw) - {"name", "start", "steps", "region", "notes"}
+    unknown = set(raw) - {"name", "start", "steps", "region", "lang", "notes"}
     if unknown:
         raise TranscriptError([Issue(str(path), 1, ", ".join(sorted(unknown)), "unknown key")])
     steps = []
@@ -103,6 +105,7 @@ def load_transcript(path: Path | str) -> Transcript:
         _expectations(start, str(path), "start"),
         tuple(steps),
         raw.get("region"),
+        None if raw.get("lang") is None else str(raw["lang"]),
     )
 
 
@@ -158,9 +161,12 @@ def run_transcript(engine: Engine, transcript: Transcript) -> TranscriptResult:
     """Replay a transcript; stop at the first step whose expectations do not hold."""
     result = TranscriptResult(transcript)
     session: Session | None = None
+    if transcript.lang and engine.for_locale(transcript.lang).locale != transcript.lang:
+        result.divergence = f"start: locale {transcript.lang!r} is not shipped"
+        return result
     if transcript.region:
-        session = engine.new_session(region=transcript.region)
-    session, replies = engine.step(session, Start())
+        session = engine.for_locale(transcript.lang).new_session(region=transcript.region)
+    session, replies = engine.step(session, Start(), locale=transcript.lang)
     if _check(result, engine, replies, session, transcript.start, "start"):
         return result
     for number, step in enumerate(transcript.steps, start=1):
@@ -248,9 +254,12 @@ def transcript_text(
     steps: Sequence[tuple[str, dict[str, Any]]],
     *,
     region: str | None = None,
+    locale: str | None = None,
 ) -> str:
     """A recorded conversation as a golden transcript: each input with what its turn produced."""
     data: dict[str, Any] = {"name": name}
+    if locale:
+        data["lang"] = locale
     if region:
         data["region"] = region
     data["start"] = _turn_expectations(start)

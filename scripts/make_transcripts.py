@@ -5,6 +5,10 @@ Each vignette is typed into the engine the way a person would: the label of the 
 `?` for "not sure", or `none`. Vignettes are picked greedily until every route and every outcome
 of the shipped flow is taken; the expectations are the vignette's hand-written disposition and
 rule plus what the flow asks at each turn. Run it after changing the flow, then read the diff.
+
+`--lang es` (or de) writes the same conversations typed in that language (its option labels)
+into tests/transcripts/<lang>/, each with `lang: es`: the same dispositions and rules as in
+English, reached through the locale's own texts, content and catalogue.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from typing import Any
 
 import yaml
 
+from bme_bot.bootstrap import build_engine
+from bme_bot.config import load_settings
 from bme_bot.core.engine import Engine
 from bme_bot.core.events import Start, Text
 from bme_bot.core.flow import UNSURE
 from bme_bot.core.session import Session
-from bme_bot.loading.content_loader import load_content
-from bme_bot.loading.flow_loader import load_flow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +37,8 @@ def typed(engine: Engine, session: Session, facts: dict[str, str], turn: int) ->
             for number, item in enumerate(question.visible_items(session.facts), start=1)
             if facts[item.fact] in ("yes", UNSURE)
         ]
-        return " ".join(picks) or "none"
+        none = "none" if engine.locale == "en" else engine.catalogue.gettext("None of these")
+        return " ".join(picks) or none
     options = [o.id for o in question.options]
     value = facts[question.fact]
     if turn % 3 == 2:
@@ -76,9 +81,18 @@ def record(engine: Engine, vignette: dict[str, Any]) -> tuple[dict[str, Any], se
     return transcript, routes, str(session.outcome)
 
 
-def main() -> int:
-    content = load_content(ROOT / "content" / "en")
-    engine = Engine(load_flow(ROOT / "flows" / "bme_triage.yaml", content), content)
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    lang = args[args.index("--lang") + 1] if "--lang" in args else None
+    settings = load_settings(
+        {"BME_FLOWS_DIR": str(ROOT / "flows"), "BME_CONTENT_DIR": str(ROOT / "content")}
+    )
+    engine = build_engine(settings)
+    if lang is not None:
+        engine = engine.for_locale(lang)
+        if engine.locale != lang:
+            print(f"no shipped locale {lang!r}", file=sys.stderr)
+            return 2
     vignettes = yaml.safe_load((ROOT / "tests" / "vignettes.yaml").read_text(encoding="utf-8"))
     recorded = [(v, *record(engine, v)) for v in vignettes]
     wanted = {r.id for r in engine.flow.all_routes()} | set(engine.flow.outcomes)
@@ -91,7 +105,7 @@ def main() -> int:
             break
         covered |= gain
         chosen.append((best[0], best[1]))
-    out = ROOT / "tests" / "transcripts"
+    out = ROOT / "tests" / "transcripts" / (lang or "")
     out.mkdir(exist_ok=True)
     for vignette, transcript in chosen:
         path = out / f"{vignette['id'].lower()}_{vignette['rule'].lower()}.yaml"
@@ -100,7 +114,10 @@ def main() -> int:
             "(tests/vignettes.yaml):\n# disposition and rule are the hand label; asks is the "
             "flow at the time of writing.\n"
         )
-        path.write_text(header + yaml.safe_dump(transcript, sort_keys=False, width=100))
+        if lang is not None:
+            transcript = {"name": transcript["name"], "lang": lang, **transcript}
+        text = yaml.safe_dump(transcript, sort_keys=False, width=100, allow_unicode=True)
+        path.write_text(header + text, encoding="utf-8")
     missing = sorted(wanted - covered)
     print(f"{len(chosen)} transcripts; not covered by any vignette: {', '.join(missing) or '-'}")
     return 0

@@ -23,6 +23,7 @@ from bme_bot.adapters.console_text import CHECKLIST_HINT as CHECKLIST_HINT
 from bme_bot.adapters.console_text import debug_line, debug_record
 from bme_bot.adapters.console_text import render_turn as render_turn
 from bme_bot.adapters.console_text import turn_record as turn_record
+from bme_bot.core.catalogue import ENGLISH, N_, Catalogue
 from bme_bot.core.engine import Engine
 from bme_bot.core.events import Answer, Event, Start, Text
 from bme_bot.core.replies import Reply
@@ -33,13 +34,22 @@ from bme_bot.storage.memory import MemoryStore
 
 CHAT = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
-GOODBYE = "Goodbye. Take care."
-COMMANDS_LINE = "Commands: /ask /back /restart /why /topics /region /privacy /forget /help /quit"
-BANNER = (
-    "bme-bot console: education, not a diagnosis.\n"
-    "Type a number or an answer in your own words, or ask a question (/ask ...).\n"
-    f"{COMMANDS_LINE}\n\n"
+GOODBYE = N_("Goodbye. Take care.")
+COMMANDS_LINE = "/ask /back /restart /why /topics /region /language /privacy /forget /help /quit"
+BANNER_LINES = (
+    N_("bme-bot console: education, not a diagnosis."),
+    N_("Type a number or an answer in your own words, or ask a question (/ask ...)."),
+    N_("Commands: {commands}"),
 )
+
+
+def banner(catalogue: Catalogue = ENGLISH) -> str:
+    """The console's first lines, in the console's language."""
+    first, second, commands = (catalogue.gettext(line) for line in BANNER_LINES)
+    return f"{first}\n{second}\n{commands.format(commands=COMMANDS_LINE)}\n\n"
+
+
+BANNER = banner()
 MENU_ID = re.compile(r"^(?:topic|region):\S+$")
 """A menu entry's id ('topic:what_is_bme', 'region:UK'): typed, it picks that entry as a
 button would, so the topics listed mid-conversation can be opened from the console too."""
@@ -59,21 +69,29 @@ def console_event(line: str) -> Event:
 class Console:
     """One console chat, through the same service as Telegram (built by bme_bot.bootstrap)."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, locale: str | None = None) -> None:
         self.engine = service.engine
         self.service = service
+        self.locale = locale
+        """The language a new conversation starts in (`--lang`); /language changes it."""
 
     async def send(self, text: str) -> tuple[list[Reply], Session | None]:
-        turn = await self.service.handle(CHAT, console_event(text))
+        turn = await self.service.handle(CHAT, console_event(text), locale=self.locale)
         return turn.replies, turn.session
 
     async def start(self) -> tuple[list[Reply], Session | None]:
-        turn = await self.service.handle(CHAT, Start())
+        turn = await self.service.handle(CHAT, Start(), locale=self.locale)
         return turn.replies, turn.session
 
     async def choose(self, option_id: str) -> tuple[list[Reply], Session | None]:
-        turn = await self.service.handle(CHAT, Answer(option_id))
+        turn = await self.service.handle(CHAT, Answer(option_id), locale=self.locale)
         return turn.replies, turn.session
+
+    def catalogue(self, session: Session | None) -> Catalogue:
+        """The interface strings of the chat's language (the console's until it starts)."""
+        if session is None:
+            return self.engine.for_locale(self.locale).catalogue
+        return self.engine.for_session(session).catalogue
 
 
 @dataclass
@@ -85,10 +103,12 @@ class Recorder:
     start: dict[str, Any] = field(default_factory=dict)
     steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     region: str | None = None
+    locale: str | None = None
 
     def started(self, record: dict[str, Any], session: Session | None) -> None:
         self.start = record
         self.region = session.region if session else None
+        self.locale = session.locale if session else None
 
     def turn(self, line: str, record: dict[str, Any]) -> None:
         self.steps.append((line, record))
@@ -97,7 +117,11 @@ class Recorder:
         from bme_bot.transcripts import save_transcript, transcript_text
 
         text = transcript_text(
-            f"Recorded: {self.path.stem}", self.start, self.steps, region=self.region
+            f"Recorded: {self.path.stem}",
+            self.start,
+            self.steps,
+            region=self.region,
+            locale=self.locale,
         )
         save_transcript(self.path, text, force=self.force)
 
@@ -108,6 +132,8 @@ class Options:
 
     debug: bool = False
     recorder: Recorder | None = None
+    locale: str | None = None
+    """The language to start in (`--lang es`): a shipped locale, else the default."""
 
 
 def run_json(
@@ -126,7 +152,7 @@ def run_json(
     options = options or Options()
     err = err if err is not None else sys.stderr
     loop = asyncio.new_event_loop()
-    console = Console(service or Service(engine, MemoryStore()))
+    console = Console(service or Service(engine, MemoryStore()), options.locale)
     try:
         replies, session = loop.run_until_complete(console.start())
         record = turn_record(engine, replies, session)
@@ -205,13 +231,14 @@ def run_interactive(
     options = options or Options()
     loop = asyncio.new_event_loop()
     read = line_reader(stdin, out)
-    console = Console(service or Service(engine, MemoryStore()))
+    console = Console(service or Service(engine, MemoryStore()), options.locale)
+    session: Session | None = None
     try:
-        out.write(BANNER)
+        out.write(banner(console.catalogue(None)))
         replies, session = loop.run_until_complete(console.start())
         if options.recorder:
             options.recorder.started(turn_record(engine, replies, session), session)
-        out.write(render_turn(replies, _progress(engine, session)))
+        out.write(render_turn(replies, _progress(engine, session), console.catalogue(session)))
         out.flush()
         engine.asking.warm()  # the question index, built while the person reads the prompt
         while True:
@@ -222,17 +249,17 @@ def run_interactive(
             try:
                 replies, session = loop.run_until_complete(console.send(raw.strip()))
             except ServiceUnavailable:
-                replies = [Service.unavailable_reply()]
+                replies = [Service.unavailable_reply(console.catalogue(session))]
             if options.recorder:
                 options.recorder.turn(raw.strip(), turn_record(engine, replies, session))
             out.write("\n")
             if options.debug:
                 out.write(debug_line(debug_record(before, session)) + "\n")
-            out.write(render_turn(replies, _progress(engine, session)))
+            out.write(render_turn(replies, _progress(engine, session), console.catalogue(session)))
     except KeyboardInterrupt:
         pass
     finally:
-        out.write(f"\n{GOODBYE}\n")
+        out.write(f"\n{console.catalogue(session).gettext(GOODBYE)}\n")
         out.flush()
         _close(loop, console.service.store)
         if options.recorder:

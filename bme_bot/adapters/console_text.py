@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from bme_bot.adapters.plain import to_plain
+from bme_bot.core.catalogue import ENGLISH, N_, Catalogue
 from bme_bot.core.engine import Engine
 from bme_bot.core.replies import Reply, ReplyOption
 from bme_bot.core.session import Session
 
 WIDTH = 80
-CHECKLIST_HINT = "Type the numbers or names, add ? for not sure (2?), or none."
+CHECKLIST_HINT = N_("Type the numbers or names, add ? for not sure (2?), or none.")
 TOOK_NOTHING = {True: "(no route recorded)", False: "(no answer)"}
 MARKS = {"": "[ ]", "yes": "[x]", "unsure": "[?]"}
 COMMAND_OF = {"restart": "/restart", "why": "/why", "topics": "/topics"}
@@ -110,7 +111,11 @@ def debug_line(debug: dict[str, Any]) -> str:
 # --- the interactive rendering ------------------------------------------------------------
 
 
-def render_turn(replies: Iterable[Reply], progress: tuple[int, int] | None = None) -> str:
+def render_turn(
+    replies: Iterable[Reply],
+    progress: tuple[int, int] | None = None,
+    catalogue: Catalogue = ENGLISH,
+) -> str:
     """Wrap text to 80 columns, for a person at a terminal.
 
     Every reply's choices are shown: the last reply's are numbered (a number picks one), the
@@ -123,7 +128,12 @@ def render_turn(replies: Iterable[Reply], progress: tuple[int, int] | None = Non
     for index, reply in enumerate(replies):
         counted = reply.progress or progress
         if reply.question is not None and counted is not None:
-            lines += [f"Question {counted[0] + 1} of at most {counted[1]}", ""]
+            heading = catalogue.ngettext(
+                "Question {number} of at most {count}",
+                "Question {number} of at most {count}",
+                counted[1],
+            )
+            lines += [heading.format(number=counted[0] + 1, count=counted[1]), ""]
         text = to_plain(reply.text)
         for paragraph in text.split("\n"):
             indent = "  " if paragraph.startswith("- ") else ""
@@ -132,23 +142,25 @@ def render_turn(replies: Iterable[Reply], progress: tuple[int, int] | None = Non
             )
         lines.append("")
         if reply.checklist:
-            lines += _checklist_lines(reply)
+            lines += _checklist_lines(reply, catalogue)
         elif reply.options and not _listed_in_text(reply, text):
-            lines += _option_lines(reply.options, numbered=index == chosen)
+            lines += _option_lines(reply.options, catalogue, numbered=index == chosen)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _checklist_lines(reply: Reply) -> list[str]:
+def _checklist_lines(reply: Reply, catalogue: Catalogue) -> list[str]:
     lines = [
         textwrap.fill(
             f"  {i}. {MARKS.get(item.mark, '[ ]')} {item.label}", WIDTH, subsequent_indent="       "
         )
         for i, item in enumerate(reply.checklist, start=1)
     ]
-    return [*lines, "", CHECKLIST_HINT, ""]
+    return [*lines, "", catalogue.gettext(CHECKLIST_HINT), ""]
 
 
-def _option_lines(options: tuple[ReplyOption, ...], *, numbered: bool) -> list[str]:
+def _option_lines(
+    options: tuple[ReplyOption, ...], catalogue: Catalogue, *, numbered: bool
+) -> list[str]:
     if numbered and not any(o.id.startswith("region:") for o in options):
         return [f"  {i}. {o.label}" for i, o in enumerate(options, start=1)] + [""]
     lines = []
@@ -159,7 +171,8 @@ def _option_lines(options: tuple[ReplyOption, ...], *, numbered: bool) -> list[s
             if value
             else COMMAND_OF.get(option.id)
         )
-        lines.append(f"  - {option.label}" + (f"  (type {hint})" if hint else ""))
+        typed = "  " + catalogue.gettext("(type {command})").format(command=hint) if hint else ""
+        lines.append(f"  - {option.label}{typed}")
     return [*lines, ""]
 
 

@@ -11,22 +11,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from bme_bot.core.catalogue import ENGLISH, N_, Catalogue
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.flow import UNSURE, Flow, Outcome
 
 FACT_TAG = re.compile(r"^- \{([a-z0-9_]+)(?:=([a-z0-9_]+))?\} ")
 """A safety-net bullet tagged with the fact it is about: `- {night_pain} ...`."""
 
-NOT_A_DIAGNOSIS = (
+NOT_A_DIAGNOSIS = N_(
     "This is education, not a diagnosis. A clinician who examines you may advise otherwise."
 )
 
 DISPOSITION_HEADLINES = {
-    "emergency": "Get help now",
-    "urgent": "Be seen by a clinician today",
-    "soon": "Book an appointment within a few days",
-    "routine": "Arrange a routine review",
-    "self_care": "Self-care, with clear signs to come back",
+    "emergency": N_("Get help now"),
+    "urgent": N_("Be seen by a clinician today"),
+    "soon": N_("Book an appointment within a few days"),
+    "routine": N_("Arrange a routine review"),
+    "self_care": N_("Self-care, with clear signs to come back"),
 }
 
 
@@ -66,7 +67,12 @@ def _drop_empty_headings(text: str) -> str:
     return "\n\n".join(out)
 
 
-def unsure_note(flow: Flow, facts: Mapping[str, str], summaries: Mapping[str, str]) -> str:
+def unsure_note(
+    flow: Flow,
+    facts: Mapping[str, str],
+    summaries: Mapping[str, str],
+    catalogue: Catalogue = ENGLISH,
+) -> str:
     """Say once that "not sure" answers were counted as the more careful ones, and what the
     person can check."""
     unsure = [f for f, v in facts.items() if v == UNSURE and f in flow.unsure]
@@ -74,10 +80,10 @@ def unsure_note(flow: Flow, facts: Mapping[str, str], summaries: Mapping[str, st
         return ""
     names = ", ".join(f"{summaries.get(f, f)} ({flow.unsure[f]})" for f in unsure)
     hints = [h for f in unsure if (h := _hint(flow, f))]
-    text = (
-        f"You were not sure about: {names}. To be safe, I counted each as the more careful "
+    text = catalogue.gettext(
+        "You were not sure about: {names}. To be safe, I counted each as the more careful "
         "answer shown in brackets."
-    )
+    ).format(names=names)
     return "\n\n".join([text, *(f"- {h}" for h in hints)])
 
 
@@ -96,6 +102,7 @@ def compose(
     facts: Mapping[str, str],
     summaries: Mapping[str, str],
     region_line: str,
+    catalogue: Catalogue = ENGLISH,
 ) -> str:
     """The whole disposition message in the acting order (placeholders still unfilled)."""
     parts: list[str] = []
@@ -104,11 +111,11 @@ def compose(
     if advice is not None:
         parts.append(content[advice].body)
     elif headline is not None:
-        parts.append(f"**{headline}.**")
-    parts.append(f"**Why:** {outcome.reason}")
+        parts.append(f"**{catalogue.gettext(headline)}.**")
+    parts.append(catalogue.gettext("**Why:** {reason}").format(reason=outcome.reason))
     if outcome.guidance is not None:
         parts.append(content[outcome.guidance].body)
-    note = unsure_note(flow, facts, summaries)
+    note = unsure_note(flow, facts, summaries, catalogue)
     if note:
         parts.append(note)
     if flow.safety_net is not None and outcome.disposition in DISPOSITION_HEADLINES:
@@ -116,5 +123,5 @@ def compose(
         if net:
             parts.append(net)
     parts.append(region_line)
-    parts.append(NOT_A_DIAGNOSIS)
+    parts.append(catalogue.gettext(NOT_A_DIAGNOSIS))
     return "\n\n".join(parts)

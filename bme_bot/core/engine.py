@@ -18,8 +18,9 @@ from transitions import Machine
 from bme_bot.core import lay
 from bme_bot.core.asking import Alert, Asking, Vocabulary
 from bme_bot.core.callbacks import menu_event
+from bme_bot.core.catalogue import ENGLISH, LANGUAGE_NAMES, N_, Catalogue, best_locale
 from bme_bot.core.conditions import compile_condition, evaluate
-from bme_bot.core.content import ContentLibrary
+from bme_bot.core.content import ContentLibrary, clinically_reviewed
 from bme_bot.core.events import (
     Answer,
     Ask,
@@ -29,6 +30,7 @@ from bme_bot.core.events import (
     Help,
     Privacy,
     Restart,
+    SetLanguage,
     SetRegion,
     ShowTopic,
     Start,
@@ -57,6 +59,12 @@ from bme_bot.core.wording import (
     DOSE_DECLINE,
     Wording,
     open_id,
+)
+
+MOVED_ON = N_("This question has moved on.")
+ERASED = N_(
+    "Everything stored about this chat has been erased. "
+    "Send /start whenever you want to begin again."
 )
 
 
@@ -92,6 +100,8 @@ class Engine:
         *,
         default_region: str = DEFAULT_REGION,
         vocabulary: Vocabulary | None = None,
+        locale: str = "en",
+        catalogue: Catalogue | None = None,
     ) -> None:
         region = find_region(default_region)
         if region is None:
@@ -103,9 +113,51 @@ class Engine:
         self._answer = self._machine.events["answer"] if flow.questions else None
         self._route = self._machine.events.get("route")
         self._progress = Progress(flow)
-        self.typed = TypedAnswers(flow)
-        self.words = Wording(flow, content, region, self.typed, self.progress)
+        self.locale = locale
+        self.catalogue = catalogue if catalogue is not None else ENGLISH
+        self.typed = TypedAnswers(flow, locale)
+        self.words = Wording(
+            flow,
+            content,
+            region,
+            self.typed,
+            self.progress,
+            self.catalogue,
+            unreviewed_note=locale != "en" and not clinically_reviewed(content),
+        )
         self.asking = Asking(flow, content, self.typed, vocabulary)
+        self.root: Engine = self
+        """The engine of the default locale; every engine of a bundle shares `locales`."""
+        self.locales: dict[str, Engine] = {locale: self}
+        self._stamp: str | None = None
+        """The locale new sessions of this engine carry (None: the default locale)."""
+
+    # --- one engine per locale, the structure shared --------------------------------------
+
+    def add_locale(self, engine: Engine) -> None:
+        """Serve sessions in `engine.locale` with `engine`: the same flow structure (checked
+        by id and version) with that locale's texts, content, words and catalogue."""
+        if (engine.flow.id, engine.flow.version) != (self.flow.id, self.flow.version):
+            raise ValueError(f"locale {engine.locale!r} has another flow than {self.flow.id!r}")
+        root = self.root
+        engine.root = root
+        engine.locales = root.locales
+        engine._stamp = engine.locale
+        root.locales[engine.locale] = engine
+
+    def for_locale(self, code: str | None) -> Engine:
+        """The engine of a language tag ("es-MX" -> es), else the default locale's."""
+        found = best_locale(code, self.locales)
+        return self.locales[found] if found is not None else self.root
+
+    def for_session(self, session: Session | None) -> Engine:
+        """The engine of a session's locale (the default for None or a locale not shipped)."""
+        if session is None or session.locale is None:
+            return self.root
+        return self.locales.get(session.locale, self.root)
+
+    def _(self, message: str) -> str:
+        return self.catalogue.gettext(message)
 
     # --- the state machine -----------------------------------------------------------
 
@@ -145,7 +197,14 @@ class Engine:
     # --- sessions ----------------------------------------------------------------------
 
     def new_session(self, region: str | None = None) -> Session:
-        return Session(self.flow.id, self.flow.version, self.flow.start, turn=1, region=region)
+        return Session(
+            self.flow.id,
+            self.flow.version,
+            self.flow.start,
+            turn=1,
+            region=region,
+            locale=self._stamp,
+        )
 
     def is_current(self, session: Session) -> bool:
         """Whether a stored session fits this flow: its version, and every state, question
@@ -198,8 +257,19 @@ class Engine:
         remaining = self._progress.remaining(session.state, session.facts)
         return answered, answered + remaining + (1 if session.detour else 0)
 
-    def step(self, session: Session | None, event: Event) -> tuple[Session, list[Reply]]:
-        """Apply one event; the input session is never modified."""
+    def step(
+        self, session: Session | None, event: Event, *, locale: str | None = None
+    ) -> tuple[Session, list[Reply]]:
+        """Apply one event; the input session is never modified. A session is answered in
+        its locale; `locale` (a language tag: Telegram's `language_code`) picks the locale
+        of a new one, when it is shipped."""
+        if session is not None:
+            engine = self.for_session(session)
+        else:
+            engine = self.for_locale(locale) if locale else self
+        return engine._step(session, event)
+
+    def _step(self, session: Session | None, event: Event) -> tuple[Session, list[Reply]]:
         if session is None:
             fresh = self.new_session()
             if isinstance(event, Text) and parse_command(event.text) is None:
@@ -210,10 +280,12 @@ class Engine:
                 return fresh, [self.words.question_reply(fresh)]
             session = fresh
         elif not self.is_current(session):
-            fresh = self.new_session(session.region)
+            fresh = self.new_session(session.region).evolve(locale=session.locale)
             notice = Reply(
                 "info",
-                "The questions have been updated since we last spoke, so let's start again.",
+                self._(
+                    "The questions have been updated since we last spoke, so let's start again."
+                ),
             )
             return fresh, [notice, self.words.question_reply(fresh)]
         return self._dispatch(session, event)
@@ -221,11 +293,18 @@ class Engine:
     def _dispatch(self, session: Session, event: Event) -> tuple[Session, list[Reply]]:
         match event:
             case Start():
-                fresh = self.new_session(session.region).evolve(turn=session.turn + 1)
+                fresh = self.new_session(session.region).evolve(
+                    turn=session.turn + 1, locale=session.locale
+                )
                 return fresh, [self.words.question_reply(fresh)]
             case Restart():
-                fresh = self.new_session(session.region).evolve(turn=session.turn + 1)
-                return fresh, [Reply("info", "Starting again."), self.words.question_reply(fresh)]
+                fresh = self.new_session(session.region).evolve(
+                    turn=session.turn + 1, locale=session.locale
+                )
+                return fresh, [
+                    Reply("info", self._("Starting again.")),
+                    self.words.question_reply(fresh),
+                ]
             case Answer(option_id, question, turn):
                 return self._on_answer(session, option_id, question, turn)
             case Toggle(fact, question, turn):
@@ -245,23 +324,21 @@ class Engine:
                 return self._on_topic(session, topic_id)
             case SetRegion(code):
                 return self._on_region(session, code)
+            case SetLanguage(code):
+                return self._on_language(session, code)
             case Help():
                 return session, [self.words.content_reply("help"), *self.words.resume(session)]
             case Privacy():
                 return session, [self.words.content_reply("privacy"), *self.words.resume(session)]
             case Ask(text):
                 if not text:
-                    return session, [Reply("info", ASK_HOW), *self.words.resume(session)]
+                    return session, [Reply("info", self._(ASK_HOW)), *self.words.resume(session)]
                 asked = self._question(session, text, explicit=True)
                 assert asked is not None  # an explicit question is always answered
                 return asked
             case Forget():
                 fresh = self.new_session()
-                done = Reply(
-                    "info",
-                    "Everything stored about this chat has been erased. "
-                    "Send /start whenever you want to begin again.",
-                )
+                done = Reply("info", self._(ERASED))
                 return fresh, [done]
         raise TypeError(f"not an event: {event!r}")
 
@@ -270,11 +347,14 @@ class Engine:
     def _on_answer(
         self, session: Session, option_id: str, question: str | None, turn: int | None
     ) -> tuple[Session, list[Reply]]:
+        kind, _, code = option_id.partition(":")
+        if kind == "language" and code:
+            return self._on_language(session, code)
         menu = menu_event(option_id)
         if menu is not None:
             return self._dispatch(session, menu)
         if question is not None and (question != open_id(session) or turn != session.turn):
-            return session, [Reply("stale", "This question has moved on.")]
+            return session, [Reply("stale", self._(MOVED_ON))]
         if session.detour is not None:
             if option_id not in tuple(c.id for c in self.typed.single_choices(session.detour)):
                 return session, [self.words.not_understood(session)]
@@ -308,7 +388,7 @@ class Engine:
             or current is None
             or all(i.fact != fact for i in current.visible_items(session.facts))
         ):
-            return session, [Reply("stale", "This question has moved on.")]
+            return session, [Reply("stale", self._(MOVED_ON))]
         cycle = ["", "yes", UNSURE] if fact in self.flow.unsure else ["", "yes"]
         mark = cycle[(cycle.index(session.pending.get(fact, "")) + 1) % len(cycle)]
         pending = {k: v for k, v in session.pending.items() if k != fact}
@@ -445,12 +525,15 @@ class Engine:
         if alert is not None:
             return self._alert_turn(session, alert)
         if asking.is_dose(text):
-            return session, [Reply("info", DOSE_DECLINE), *self.words.resume(session, menu=False)]
+            return session, [
+                Reply("info", self._(DOSE_DECLINE)),
+                *self.words.resume(session, menu=False),
+            ]
         if asking.is_diagnosis(text):
             near = asking.nearest(text)
-            nearest = [self.words.answer_reply(near, DIAGNOSIS_NEAREST)] if near else []
+            nearest = [self.words.answer_reply(near, self._(DIAGNOSIS_NEAREST))] if near else []
             return session, [
-                Reply("info", DIAGNOSIS_DECLINE),
+                Reply("info", self._(DIAGNOSIS_DECLINE)),
                 *nearest,
                 *self.words.offer_check(session),
             ]
@@ -517,7 +600,7 @@ class Engine:
         if earlier == value:
             same = session.evolve(detour=None, turn=session.turn + 1, trail=())
             return same, [
-                Reply("info", "Thank you, that is as you said before."),
+                Reply("info", self._("Thank you, that is as you said before.")),
                 *self.words.resume(same),
             ]
         early = {**session.early, fact: value}
@@ -550,7 +633,7 @@ class Engine:
             turn=session.turn + 1,
             trail=(),
         )
-        thanks = Reply("info", "Thank you. Now back to where we were.")
+        thanks = Reply("info", self._("Thank you. Now back to where we were."))
         return moved, [thanks, self.words.question_reply(moved)]
 
     def _rewind_to(self, session: Session, fact: str, value: str) -> tuple[Session, list[Reply]]:
@@ -572,7 +655,9 @@ class Engine:
         )
         note = Reply(
             "info",
-            "Thank you. That changes what I need to ask, so let's go on from that question.",
+            self._(
+                "Thank you. That changes what I need to ask, so let's go on from that question."
+            ),
         )
         return moved, [note, self.words.question_reply(moved)]
 
@@ -592,7 +677,7 @@ class Engine:
             return back, [self.words.question_reply(back)]
         if not session.history:
             return session, [
-                Reply("info", "There is nothing to undo yet."),
+                Reply("info", self._("There is nothing to undo yet.")),
                 *self.words.resume(session),
             ]
         last = session.history[-1]
@@ -664,17 +749,47 @@ class Engine:
                 ReplyOption(f"region:{r.code}", f"{r.name} ({r.emergency_number})")
                 for r in REGIONS.values()
             )
-            intro = "Which region are you in? This sets the emergency number I show."
+            intro = self._("Which region are you in? This sets the emergency number I show.")
             if code:
-                intro = "I don't know that region. " + intro
+                intro = self._("I don't know that region.") + " " + intro
             return session, [Reply("info", intro, options=options)]
         moved = session.evolve(region=region.code)
         confirm = Reply(
-            "info", f"Emergency number set to **{region.emergency_number}** ({region.name})."
+            "info",
+            self._("Emergency number set to **{number}** ({region}).").format(
+                number=region.emergency_number, region=region.name
+            ),
         )
         return moved, [confirm, *self.words.resume(moved)]
 
+    def _on_language(self, session: Session, code: str | None) -> tuple[Session, list[Reply]]:
+        """List the languages, or change to one: the open question (or the menu) is asked
+        again in the new language, with the answers kept (the structure is shared)."""
+        found = best_locale(code, self.locales)
+        if found is None:
+            options = tuple(
+                ReplyOption(f"language:{c}", LANGUAGE_NAMES.get(c, c))
+                for c in sorted(self.locales, key=_language_order)
+            )
+            intro = self._("Which language would you like?")
+            if code:
+                intro = self._("I don't have that language yet.") + " " + intro
+            return session, [Reply("info", intro, options=options)]
+        target = self.locales[found]
+        moved = session.evolve(
+            locale=None if found == self.root.locale else found, turn=session.turn + 1
+        )
+        name = LANGUAGE_NAMES.get(found, found)
+        confirm = Reply("info", target._("Language set to {language}.").format(language=name))
+        return moved, [confirm, *target.words.resume(moved)]
+
     # --- replies --------------------------------------------------------------------
+
+
+def _language_order(code: str) -> tuple[int, str]:
+    """English, Español, Deutsch, then any other locale by code."""
+    order = list(LANGUAGE_NAMES)
+    return (order.index(code) if code in order else len(order), code)
 
 
 def _predicate(when: Any) -> Callable[[Any], bool]:

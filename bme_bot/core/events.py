@@ -91,6 +91,13 @@ class Ask:
     text: str = ""
 
 
+@dataclass(frozen=True)
+class SetLanguage:
+    """Choose the language of the conversation; with no code, list the languages."""
+
+    code: str | None = None
+
+
 Event = (
     Start
     | Answer
@@ -106,6 +113,7 @@ Event = (
     | Privacy
     | Forget
     | Ask
+    | SetLanguage
 )
 
 COMMANDS: dict[str, Event] = {
@@ -118,6 +126,7 @@ COMMANDS: dict[str, Event] = {
     "region": SetRegion(),
     "privacy": Privacy(),
     "forget": Forget(),
+    "language": SetLanguage(),
 }
 
 
@@ -131,6 +140,8 @@ def parse_command(text: str) -> Event | None:
     name = word.split("@", 1)[0].lower()
     if name == "region" and argument.strip():
         return SetRegion(argument.strip())
+    if name == "language" and argument.strip():
+        return SetLanguage(argument.strip().lower())
     if name == "ask":
         return Ask(" ".join(argument.split()))
     return COMMANDS.get(name)

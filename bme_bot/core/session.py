@@ -32,6 +32,9 @@ class Session:
     detour: str | None = None
     """A red-flag fact asked out of order because the person typed it; `state` is where the
     conversation resumes once it is answered."""
+    locale: str | None = None
+    """The language chosen for this chat (`/language`, or Telegram's language on the first
+    message); None is the bot's default locale."""
     trail: tuple[str, ...] = field(default=(), compare=False)
     """The routes and rules the last answer took (for --debug); derived, never stored."""
 
@@ -62,6 +65,8 @@ class Session:
             data["early"] = dict(self.early)
         if self.detour is not None:
             data["detour"] = self.detour
+        if self.locale is not None:
+            data["lang"] = self.locale
         return data
 
     @classmethod
@@ -89,6 +94,7 @@ class Session:
                 pending={str(k): str(v) for k, v in pending.items()},
                 early={str(k): str(v) for k, v in early.items()},
                 detour=None if data.get("detour") is None else str(data["detour"]),
+                locale=None if data.get("lang") is None else str(data["lang"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a stored session: {exc}") from exc

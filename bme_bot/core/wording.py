@@ -11,6 +11,7 @@ from typing import Final
 
 from bme_bot.core.advice import compose, counted
 from bme_bot.core.asking import Alert
+from bme_bot.core.catalogue import ENGLISH, N_, Catalogue
 from bme_bot.core.conditions import evaluate, facts_of
 from bme_bot.core.content import ContentLibrary
 from bme_bot.core.flow import UNSURE, Flow, Outcome, Question
@@ -29,32 +30,41 @@ from bme_bot.core.typed_answers import YES_NO, TypedAnswers
 
 EMERGENCY_PLACEHOLDER: Final = "{emergency_number}"
 CHECKLIST_BUTTONS: Final = (
-    ReplyOption(CHECKLIST_NONE, "None of these"),
-    ReplyOption(CHECKLIST_DONE, "Done"),
+    ReplyOption(CHECKLIST_NONE, N_("None of these")),
+    ReplyOption(CHECKLIST_DONE, N_("Done")),
 )
 # --- typed questions (docs/FLOWS.md, "Questions answered from content") -------------------
 # The only sentences the bot writes itself when it answers a question; every answer is a
 # quote of a content section.
-NO_GOOD_MATCH: Final = (
+NO_GOOD_MATCH: Final = N_(
     "I could not find a good answer to that in what I can share. "
     "These are the topics I can tell you about:"
 )
-DOSE_DECLINE: Final = (
+DOSE_DECLINE: Final = N_(
     "I can't advise on medicine doses. Please ask a pharmacist or a doctor: "
     "they can check what is safe with your health and other medicines."
 )
-DIAGNOSIS_DECLINE: Final = (
+DIAGNOSIS_DECLINE: Final = N_(
     "I can't tell what is causing the pain. Only a clinician who examines you can say that."
 )
-DIAGNOSIS_NEAREST: Final = "This part of what I can share comes closest:"
-ALERT_OPENING: Final = "What you describe can need care quickly, so this comes first."
-OFFER_CHECK_AGAIN: Final = (
+DIAGNOSIS_NEAREST: Final = N_("This part of what I can share comes closest:")
+ALERT_OPENING: Final = N_("What you describe can need care quickly, so this comes first.")
+OFFER_CHECK_AGAIN: Final = N_(
     "If you want, I can go through the questions again to see which care fits now."
 )
-ASK_HOW: Final = "Type your question after /ask, like this: /ask how long does recovery take?"
-SOURCES_LABEL: Final = "Sources:"
-READ_ALL: Final = "Read all: {title}"
+ASK_HOW: Final = N_("Type your question after /ask, like this: /ask how long does recovery take?")
+SOURCES_LABEL: Final = N_("Sources:")
+READ_ALL: Final = N_("Read all: {title}")
 QUOTE_CUT: Final = " …"
+
+YES_NO_LABELS: Final = (N_("Yes"), N_("No"), N_("Not sure"))
+"""The labels of `typed_answers.YES_NO` (a red flag asked on its own), for the catalogues."""
+UNREVIEWED_NOTE: Final = N_(
+    "Note: this translation has not yet been checked by a clinician. "
+    "The English text is the reviewed one."
+)
+"""Shown once with the first question and with the advice, in a locale whose content waits
+for a clinical review (`reviewed_by` empty)."""
 
 DETOUR_PREFIX: Final = "!"
 """A red flag asked out of order is bound to `!fact` (its buttons) and recorded in the
@@ -78,12 +88,21 @@ class Wording:
         default_region: Region,
         typed: TypedAnswers,
         progress: Callable[[Session], tuple[int, int]],
+        catalogue: Catalogue = ENGLISH,
+        unreviewed_note: bool = False,
     ) -> None:
         self.flow = flow
+        self.catalogue = catalogue
+        self.unreviewed_note = unreviewed_note
+        """Whether this locale's content waits for a clinical review (a note says so once)."""
         self.content = content
         self.default_region = default_region
         self.typed = typed
         self.progress = progress
+
+    def _(self, message: str) -> str:
+        """The catalogue's translation of an English msgid (pybabel extracts `self._(...)`)."""
+        return self.catalogue.gettext(message)
 
     def region_of(self, session: Session) -> Region:
         return REGIONS.get(session.region or "", self.default_region)
@@ -109,15 +128,18 @@ class Wording:
             return Reply(
                 "question",
                 self.fill(question.text, session),
-                options=CHECKLIST_BUTTONS,
+                options=tuple(ReplyOption(o.id, self._(o.label)) for o in CHECKLIST_BUTTONS),
                 question=question.id,
                 turn=session.turn,
                 checklist=items,
                 progress=progress,
             )
+        text = self.question_text(question)
+        if self.unreviewed_note and not session.history and session.state == self.flow.start:
+            text = f"{text}\n\n{self._(UNREVIEWED_NOTE)}"
         return Reply(
             "question",
-            self.fill(self.question_text(question), session),
+            self.fill(text, session),
             options=tuple(ReplyOption(o.id, o.label) for o in question.options),
             asks=question.fact,
             question=question.id,
@@ -129,15 +151,18 @@ class Wording:
         fact = session.detour or ""
         item = self.flow.item(fact)
         asked = (
-            f"Is this true now: **{item.label}**?"
+            self._("Is this true now: **{label}**?").format(label=item.label)
             if item is not None
             else self.question_text(self.flow.asker[fact])
         )
-        text = f"You mentioned something that matters, so I will ask about it first.\n\n{asked}"
+        opener = self._("You mentioned something that matters, so I will ask about it first.")
+        text = f"{opener}\n\n{asked}"
         return Reply(
             "question",
             self.fill(text, session),
-            options=tuple(ReplyOption(c.id, c.label) for c in self.typed.single_choices(fact)),
+            options=tuple(
+                ReplyOption(c.id, self._(c.label)) for c in self.typed.single_choices(fact)
+            ),
             asks=fact,
             question=open_id(session),
             turn=session.turn,
@@ -150,13 +175,17 @@ class Wording:
             return [self.question_reply(session)]
         if not menu:
             return []
-        return [Reply("info", "What would you like to read next?", self.menu_options(session))]
+        return [
+            Reply("info", self._("What would you like to read next?"), self.menu_options(session))
+        ]
 
     def not_understood(self, session: Session, hint: str = "") -> Reply:
         if session.done:
             return Reply(
                 "reask",
-                "Sorry, I didn't catch that. Choose a topic below, or /restart to start again.",
+                self._(
+                    "Sorry, I didn't catch that. Choose a topic below, or /restart to start again."
+                ),
                 self.menu_options(session),
             )
         question = self.question_reply(session)
@@ -164,14 +193,14 @@ class Wording:
             listed = "\n".join(
                 f"{i}. {item.label}" for i, item in enumerate(question.checklist, start=1)
             )
-            how = (
+            how = self._(
                 "Choose the numbers or names of the ones that apply, separated by spaces or "
                 "commas. Add ? to one you are not sure about (like 2?). Or answer none."
             )
         else:
             listed = "\n".join(f"{i}. {o.label}" for i, o in enumerate(question.options, start=1))
-            how = "Please choose one of these (the number or the words both work):"
-        opener = "Sorry, I didn't catch that."
+            how = self._("Please choose one of these (the number or the words both work):")
+        opener = self._("Sorry, I didn't catch that.")
         if hint:
             opener = f"{opener} {hint}"
         long_question = self.flow.questions.get(session.state)
@@ -185,7 +214,9 @@ class Wording:
     def ticked_but_none(self, session: Session) -> Reply:
         question = self.question_reply(session)
         ticked = ", ".join(i.label for i in question.checklist if i.mark)
-        text = f"You ticked: {ticked}. Tap Done to send them, or untick them first."
+        text = self._("You ticked: {ticked}. Tap Done to send them, or untick them first.").format(
+            ticked=ticked
+        )
         return replace(question, kind="reask", text=text)
 
     @cached_property
@@ -202,12 +233,23 @@ class Wording:
     def disposition_text(self, session: Session, outcome: Outcome) -> str:
         """What to do first, then why, the rule's paragraph and the safety net."""
         region = self.region_of(session)
-        region_line = (
-            f"Emergency number ({region.name}): **{region.emergency_number}**. "
-            "Change it with /region."
+        text = compose(
+            self.flow,
+            self.content,
+            outcome,
+            session.facts,
+            self.summaries,
+            self.region_line(region),
+            self.catalogue,
         )
-        text = compose(self.flow, self.content, outcome, session.facts, self.summaries, region_line)
+        if self.unreviewed_note:
+            text = f"{text}\n\n{self._(UNREVIEWED_NOTE)}"
         return self.fill(text, session)
+
+    def region_line(self, region: Region) -> str:
+        return self._("Emergency number ({region}): **{number}**. Change it with /region.").format(
+            region=region.name, number=region.emergency_number
+        )
 
     def disposition_reply(self, session: Session, outcome: Outcome) -> Reply:
         return Reply(
@@ -232,12 +274,12 @@ class Wording:
             for cid in self.topic_ids(session)
         ]
         if session.done:
-            options.append(ReplyOption("why", "Why this advice?"))
-        options.append(ReplyOption("restart", "Start again"))
+            options.append(ReplyOption("why", self._("Why this advice?")))
+        options.append(ReplyOption("restart", self._("Start again")))
         return tuple(options)
 
     def topics_reply(self, session: Session) -> Reply:
-        return Reply("info", "Topics you can read:", self.menu_options(session))
+        return Reply("info", self._("Topics you can read:"), self.menu_options(session))
 
     def content_reply(self, content_id: str) -> Reply:
         doc = self.content[content_id]
@@ -249,11 +291,18 @@ class Wording:
             question = self.flow.questions.get(session.state)
             reason = question.why if question is not None else ""
             if session.detour is not None:
-                reason = "You mentioned a sign that can need care quickly, so I ask about it first."
+                reason = self._(
+                    "You mentioned a sign that can need care quickly, so I ask about it first."
+                )
             text = (
-                f"**Why I ask this:** {reason}\n\nOnce the questions are done, /why explains the advice."
+                self._(
+                    "**Why I ask this:** {reason}\n\n"
+                    "Once the questions are done, /why explains the advice."
+                ).format(reason=reason)
                 if reason
-                else "There is no advice yet. Once the questions are done, /why explains it."
+                else self._(
+                    "There is no advice yet. Once the questions are done, /why explains it."
+                )
             )
             return Reply("info", text)
         route = self.flow.route(session.route or "")
@@ -266,20 +315,24 @@ class Wording:
                 continue
             label = self.value_label(fact, value)
             if value == UNSURE:
-                label = f"not sure (counted as {self.value_label(fact, seen[fact]).lower()})"
+                label = self._("not sure (counted as {answer})").format(
+                    answer=self.value_label(fact, seen[fact]).lower()
+                )
             lines.append(f"- {names.get(fact, fact)}: **{label}**")
-        answers = "\n".join(lines) if lines else "- (this advice applies whatever the answers)"
-        text = (
-            f"**Why this advice** (rule {outcome.rule})\n\n{outcome.reason}\n\n"
-            f"The answers that led here:\n{answers}\n\n"
-            "This is education, not a diagnosis: a clinician who examines you may advise otherwise."
+        answers = (
+            "\n".join(lines) if lines else self._("- (this advice applies whatever the answers)")
         )
+        text = self._(
+            "**Why this advice** (rule {rule})\n\n{reason}\n\n"
+            "The answers that led here:\n{answers}\n\n"
+            "This is education, not a diagnosis: a clinician who examines you may advise otherwise."
+        ).format(rule=outcome.rule, reason=outcome.reason, answers=answers)
         return Reply("info", text)
 
     def value_label(self, fact: str, value: str) -> str:
         question = self.flow.asker.get(fact)
         if question is None or question.is_checklist:
-            return dict(YES_NO).get(value, value)
+            return self._(dict(YES_NO).get(value, value))
         option = question.option(value)
         return option.label if option else value
 
@@ -295,9 +348,9 @@ class Wording:
         parts += [
             f"**{doc.title}**",
             text + (QUOTE_CUT if cut else ""),
-            "\n".join([SOURCES_LABEL, *(f"- {source}" for source in doc.sources)]),
+            "\n".join([self._(SOURCES_LABEL), *(f"- {source}" for source in doc.sources)]),
         ]
-        options = [ReplyOption(f"topic:{best.topic}", READ_ALL.format(title=doc.title))]
+        options = [ReplyOption(f"topic:{best.topic}", self._(READ_ALL).format(title=doc.title))]
         options += [
             ReplyOption(f"topic:{h.section.topic}", self.content[h.section.topic].title)
             for h in hits[1:3]
@@ -306,7 +359,7 @@ class Wording:
         return Reply("content", "\n\n".join(parts), tuple(options), found=found)
 
     def no_match_reply(self, session: Session) -> Reply:
-        return Reply("info", NO_GOOD_MATCH, self.menu_options(session))
+        return Reply("info", self._(NO_GOOD_MATCH), self.menu_options(session))
 
     def alert_reply(self, session: Session, alert: Alert) -> Reply:
         """What to do first, for a red flag typed in free text: the flow's advice for what
@@ -316,21 +369,19 @@ class Wording:
         advice = (outcome.advice if outcome is not None else None) or (
             self.flow.disposition_content.get(alert.level)
         )
-        parts = [ALERT_OPENING]
+        parts = [self._(ALERT_OPENING)]
         if advice is not None and advice in self.content:
             parts.append(self.content[advice].body)
         if outcome is not None:
-            parts.append(f"**Why:** {outcome.reason}")
+            parts.append(self._("**Why:** {reason}").format(reason=outcome.reason))
         if alert.guidance is not None and alert.guidance in self.content:
             parts.append(self.content[alert.guidance].body)
-        parts.append(
-            f"Emergency number ({region.name}): **{region.emergency_number}**. "
-            "Change it with /region."
-        )
+        parts.append(self.region_line(region))
         return Reply("content", self.fill("\n\n".join(parts), session), alert=alert.level)
 
     def offer_check(self, session: Session) -> list[Reply]:
         """After an alert or a diagnosis question: the check, where the person is."""
         if session.done:
-            return [Reply("info", OFFER_CHECK_AGAIN, (ReplyOption("restart", "Start again"),))]
+            restart = (ReplyOption("restart", self._("Start again")),)
+            return [Reply("info", self._(OFFER_CHECK_AGAIN), restart)]
         return [self.question_reply(session)]
