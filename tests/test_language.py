@@ -161,3 +161,19 @@ def test_a_spanish_default_answers_new_sessions_in_spanish() -> None:
     assert session.locale is None and "Empezar" in [o.label for o in replies[-1].options]
     english, replies = spanish.step(session, Text("/language en"))
     assert english.locale == "en" and replies[0].text == "Language set to English."
+
+
+def test_the_console_replays_a_spanish_transcript() -> None:
+    import subprocess
+    import sys
+
+    path = TRANSCRIPTS / "es" / "v01_e1.yaml"
+    run = subprocess.run(
+        [sys.executable, "-m", "bme_bot", "console", "--transcript", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith(f"OK {path}")

@@ -14,6 +14,7 @@ import contextlib
 import json
 import re
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,8 @@ BANNER_LINES = (
 def banner(catalogue: Catalogue = ENGLISH) -> str:
     """The console's first lines, in the console's language."""
     first, second, commands = (catalogue.gettext(line) for line in BANNER_LINES)
-    return f"{first}\n{second}\n{commands.format(commands=COMMANDS_LINE)}\n\n"
+    listed = textwrap.fill(commands.format(commands=COMMANDS_LINE), 80, subsequent_indent="  ")
+    return f"{first}\n{second}\n{listed}\n\n"
 
 
 BANNER = banner()

@@ -76,6 +76,8 @@ async def test_start_registers_commands_and_polls(env: BotEnv) -> None:
         "region",
         "privacy",
         "forget",
+        "ask",
+        "language",
     ]
     assert fake.of("setMyDescription") and fake.of("setMyShortDescription")
     assert fake.of("deleteWebhook")

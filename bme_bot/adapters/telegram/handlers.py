@@ -57,6 +57,13 @@ __all__ = ["ALLOWED_UPDATES", "CHAT_BURST", "CHAT_RATE", "FLOOD_NOTICE", "Outcom
 log = logging.getLogger("bme_bot.telegram")
 
 
+def language_of(update: Update) -> str | None:
+    """The person's Telegram language ("es", "de-AT"): it picks the locale of a new
+    conversation when that locale is shipped (else the default); /language changes it."""
+    user = update.effective_user
+    return user.language_code if user is not None else None
+
+
 def chat_key(chat_id: int) -> str:
     return f"tg:{chat_id}"
 
@@ -129,7 +136,9 @@ class TelegramBot(NoticeHandlers):
         event = parse_command(message.text) or Text(message.text)
         command = message.text.lstrip().startswith("/")
         incoming = Incoming("command" if command else "text", event)
-        await self._converse(context.bot, message.chat_id, incoming, update.update_id)
+        await self._converse(
+            context.bot, message.chat_id, incoming, update.update_id, locale=language_of(update)
+        )
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer a button tap; a stale or forged one changes nothing."""
@@ -148,7 +157,9 @@ class TelegramBot(NoticeHandlers):
             return
         assert chat is not None
         incoming = tapped(query, decided)
-        await self._converse(context.bot, chat.id, incoming, update.update_id, query)
+        await self._converse(
+            context.bot, chat.id, incoming, update.update_id, query, locale=language_of(update)
+        )
 
     async def on_unhandled(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log update kinds the bot does not act on (polls, member changes...)."""
@@ -188,6 +199,8 @@ class TelegramBot(NoticeHandlers):
         incoming: Incoming,
         update_id: int,
         query: CallbackQuery | None = None,
+        *,
+        locale: str | None = None,
     ) -> None:
         started = time.perf_counter()
         async with AsyncExitStack() as held:
@@ -196,7 +209,11 @@ class TelegramBot(NoticeHandlers):
             self.inactive.discard(chat_id)  # they wrote to us: not blocked any more
             try:
                 turn = await self.service.handle(
-                    chat_key(chat_id), incoming.event, update_id=update_id, waiting=waiting
+                    chat_key(chat_id),
+                    incoming.event,
+                    update_id=update_id,
+                    waiting=waiting,
+                    locale=locale,
                 )
             except (ServiceUnavailable, StoreError) as exc:
                 log_event(
@@ -209,18 +226,24 @@ class TelegramBot(NoticeHandlers):
                 report(Outcome.UNAVAILABLE)
                 told = self.redelivered and self._told.add(update_id)
                 actions = plan_unavailable(
-                    tap=incoming.tap, redelivered=self.redelivered, told=told
+                    tap=incoming.tap,
+                    redelivered=self.redelivered,
+                    told=told,
+                    catalogue=self.service.engine.for_locale(locale).catalogue,
                 )
                 await self.executor.perform(bot, chat_id, actions, query=query)
                 return
             if turn.duplicate:
                 report(Outcome.DUPLICATE)
+            engine = self.service.engine
+            spoken = engine.for_session(turn.session) if turn.session else engine.for_locale(locale)
             actions = plan_turn(
                 turn.replies,
                 turn.session,
                 incoming,
                 self.executor.asked.get(chat_id),
                 duplicate=turn.duplicate,
+                catalogue=spoken.catalogue,
             )
             await self.executor.perform(
                 bot, chat_id, actions, query=query, kind=incoming.kind, started=started

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Final
 
 from bme_bot.core.callbacks import MOVED_ON, is_menu_answer, parse_payload
+from bme_bot.core.catalogue import ENGLISH, Catalogue
 from bme_bot.core.events import Answer, Toggle
 from bme_bot.core.replies import ChecklistItem, Reply
 from bme_bot.core.session import Session
@@ -51,10 +52,19 @@ def plan_tap(data: str, *, private: bool, link: str) -> Answer | Toggle | list[A
         return [AnswerQuery(PRIVATE_ONLY.format(link=link))]
     event = parse_payload(data)
     if event is None or (
-        isinstance(event, Answer) and event.question is None and not is_menu_answer(event)
+        isinstance(event, Answer)
+        and event.question is None
+        and not is_menu_answer(event)
+        and not is_language_answer(event)
     ):
         return [Note("callback_forged"), AnswerQuery(MOVED_ON)]
     return event
+
+
+def is_language_answer(answer: Answer) -> bool:
+    """A /language button (`language:<code>`): the engine refuses a code it does not ship."""
+    kind, _, code = answer.option_id.partition(":")
+    return kind == "language" and code.isascii() and code.replace("-", "").isalpha()
 
 
 def plan_flood(verdict: Verdict, *, tap: bool) -> list[Action]:
@@ -65,12 +75,14 @@ def plan_flood(verdict: Verdict, *, tap: bool) -> list[Action]:
     return actions
 
 
-def plan_unavailable(*, tap: bool, redelivered: bool, told: bool) -> list[Action]:
+def plan_unavailable(
+    *, tap: bool, redelivered: bool, told: bool, catalogue: Catalogue = ENGLISH
+) -> list[Action]:
     """The store failed. When Telegram delivers the update again (webhook), say so once per
     update and ask for nothing; when it does not (polling), ask to try again."""
     if redelivered and told:
         return []
-    text = UNAVAILABLE_RETRYING if redelivered else UNAVAILABLE
+    text = catalogue.gettext(UNAVAILABLE_RETRYING if redelivered else UNAVAILABLE)
     return [*([AnswerQuery(text)] if tap else []), Notify(text)]
 
 
@@ -84,27 +96,33 @@ def plan_turn(
     asked: Asked | None,
     *,
     duplicate: bool = False,
+    catalogue: Catalogue = ENGLISH,
 ) -> list[Action]:
     """The engine's turn -> answer the tap, take the buttons off what was answered, send the
-    replies and remember the question now waiting."""
+    replies and remember the question now waiting. `catalogue` is the chat's language."""
     if duplicate:
-        return _duplicate(replies, incoming, asked)
+        return _duplicate(replies, incoming, asked, catalogue)
     shown = [r for r in replies if r.kind != "stale"]
     actions: list[Action] = []
     if incoming.tap:
         if replies and not shown:
-            return [Note("callback_stale"), AnswerQuery(MOVED_ON)]
+            return [Note("callback_stale"), AnswerQuery(catalogue.gettext(MOVED_ON))]
         actions.append(AnswerQuery())
     toggled = _toggled(shown, incoming, asked)
     if toggled is not None:
         return [*actions, *toggled, Handled(("toggle",))]
     actions.extend(_mark_answered(session, incoming, asked))
     for reply in shown:
-        actions.extend(_send(reply))
+        actions.extend(_send(reply, catalogue))
     return [*actions, Handled(tuple(r.kind for r in shown))]
 
 
-def _duplicate(replies: Sequence[Reply], incoming: Incoming, asked: Asked | None) -> list[Action]:
+def _duplicate(
+    replies: Sequence[Reply],
+    incoming: Incoming,
+    asked: Asked | None,
+    catalogue: Catalogue = ENGLISH,
+) -> list[Action]:
     """An update whose step was already saved, delivered again (webhook redelivery, polling
     after a crash): show where the chat is now, unless this process already showed that very
     question (then the person has it, and a second copy would only repeat it)."""
@@ -114,7 +132,7 @@ def _duplicate(replies: Sequence[Reply], incoming: Incoming, asked: Asked | None
     if not shown or (asked is not None and questions[-1:] == [(asked.question, asked.turn)]):
         return actions
     for reply in shown:
-        actions.extend(_send(reply))
+        actions.extend(_send(reply, catalogue))
     return [*actions, Handled(("resent",))]
 
 
@@ -219,8 +237,8 @@ def checklist_of(buttons: Keyboard) -> tuple[ChecklistItem, ...]:
     return tuple(items)
 
 
-def _send(reply: Reply) -> list[Action]:
-    chunks = tuple(render_reply(reply))
+def _send(reply: Reply, catalogue: Catalogue = ENGLISH) -> list[Action]:
+    chunks = tuple(render_reply(reply, catalogue))
     actions: list[Action] = []
     if reply.kind in ("content", "disposition") and len(reply.text) > LONG_CONTENT:
         actions.append(ShowTyping())

@@ -25,6 +25,7 @@ from bme_bot.core.callbacks import (
     question_payload,
     toggle_payload,
 )
+from bme_bot.core.catalogue import ENGLISH, Catalogue
 from bme_bot.core.replies import CHECKLIST_NONE, ChecklistItem, Reply
 
 MAX_MESSAGE = 4096
@@ -121,18 +122,22 @@ def render_chunks(markdown: str, limit: int = MAX_MESSAGE) -> list[str]:
     return chunks or [""]
 
 
-def progress_line(progress: tuple[int, int] | None) -> str | None:
+def progress_line(progress: tuple[int, int] | None, catalogue: Catalogue = ENGLISH) -> str | None:
     """'Question n of at most m' from (answers given so far, at most how many in all)."""
     if progress is None:
         return None
     answered, at_most = progress
     number = answered + 1
-    return f"Question {number} of at most {max(number, at_most)}"
+    count = max(number, at_most)
+    heading = catalogue.ngettext(
+        "Question {number} of at most {count}", "Question {number} of at most {count}", count
+    )
+    return heading.format(number=number, count=count)
 
 
-def render_reply(reply: Reply) -> list[str]:
+def render_reply(reply: Reply, catalogue: Catalogue = ENGLISH) -> list[str]:
     """A reply's messages in HTML: a question's progress line on top, then its text."""
-    line = progress_line(reply.progress)
+    line = progress_line(reply.progress, catalogue)
     text = f"*{line}*\n\n{reply.text}" if line is not None else reply.text
     return render_chunks(text)
 

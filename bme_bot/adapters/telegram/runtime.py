@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
+from bme_bot.core.catalogue import Catalogue
 from bme_bot.logs import log_event
 from bme_bot.service import Service
 
@@ -83,6 +84,11 @@ def build_application(
     application = builder.build()
     bot.register(application)
     return application
+
+
+def bot_commands(catalogue: Catalogue) -> list[BotCommand]:
+    """The command list with its descriptions in one language (setMyCommands)."""
+    return [BotCommand(c, catalogue.gettext(d)) for c, d in COMMANDS]
 
 
 class TelegramRuntime(Poller):
@@ -170,11 +176,36 @@ class TelegramRuntime(Poller):
     async def _describe(self) -> None:
         """Commands and descriptions: nice to have, so a failure is a warning."""
         bot = self.application.bot
-        calls = (
-            ("setMyCommands", bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])),
-            ("setMyDescription", bot.set_my_description(DESCRIPTION)),
-            ("setMyShortDescription", bot.set_my_short_description(SHORT_DESCRIPTION)),
-        )
+        engine = self.service.engine
+        root = engine.root
+        calls = [
+            ("setMyCommands", bot.set_my_commands(bot_commands(root.catalogue))),
+            ("setMyDescription", bot.set_my_description(root.catalogue.gettext(DESCRIPTION))),
+            (
+                "setMyShortDescription",
+                bot.set_my_short_description(root.catalogue.gettext(SHORT_DESCRIPTION)),
+            ),
+        ]
+        for code, other in sorted(engine.locales.items()):
+            if other is root or len(code) != 2:  # Telegram takes two-letter codes only
+                continue
+            words = other.catalogue
+            calls += [
+                (
+                    "setMyCommands",
+                    bot.set_my_commands(bot_commands(words), language_code=code),
+                ),
+                (
+                    "setMyDescription",
+                    bot.set_my_description(words.gettext(DESCRIPTION), language_code=code),
+                ),
+                (
+                    "setMyShortDescription",
+                    bot.set_my_short_description(
+                        words.gettext(SHORT_DESCRIPTION), language_code=code
+                    ),
+                ),
+            ]
         for name, call in calls:
             try:
                 await call

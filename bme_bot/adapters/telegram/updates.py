@@ -8,6 +8,7 @@ from typing import Final
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, Message, Update
 
+from bme_bot.core.catalogue import N_
 from bme_bot.core.events import Event
 
 from .actions import Incoming
@@ -23,21 +24,21 @@ ALLOWED_UPDATES: Final = [
 """What the bot asks Telegram for (polling and setWebhook alike)."""
 
 _KINDS: Final = (
-    ("photo", "photos"),
-    ("sticker", "stickers"),
-    ("voice", "voice messages"),
-    ("video_note", "video messages"),
-    ("video", "videos"),
-    ("audio", "audio"),
-    ("animation", "GIFs"),
-    ("document", "files"),
-    ("location", "locations"),
-    ("venue", "places"),
-    ("contact", "contacts"),
-    ("poll", "polls"),
-    ("dice", "dice"),
-    ("game", "games"),
-    ("story", "stories"),
+    ("photo", N_("photos")),
+    ("sticker", N_("stickers")),
+    ("voice", N_("voice messages")),
+    ("video_note", N_("video messages")),
+    ("video", N_("videos")),
+    ("audio", N_("audio")),
+    ("animation", N_("GIFs")),
+    ("document", N_("files")),
+    ("location", N_("locations")),
+    ("venue", N_("places")),
+    ("contact", N_("contacts")),
+    ("poll", N_("polls")),
+    ("dice", N_("dice")),
+    ("game", N_("games")),
+    ("story", N_("stories")),
 )
 
 _UPDATE_KINDS: Final = (
@@ -59,7 +60,7 @@ def describe(message: Message) -> str | None:
         if getattr(message, attribute, None):
             return words
     if message.effective_attachment:
-        return "attachments"
+        return N_("attachments")
     return None
 
 
