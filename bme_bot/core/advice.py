@@ -9,7 +9,7 @@ reviewed content files or the flow; the engine only joins them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bme_bot.core.catalogue import ENGLISH, N_, Catalogue
 from bme_bot.core.content import ContentLibrary
@@ -72,13 +72,15 @@ def unsure_note(
     facts: Mapping[str, str],
     summaries: Mapping[str, str],
     catalogue: Catalogue = ENGLISH,
+    value_label: Callable[[str, str], str] | None = None,
 ) -> str:
     """Say once that "not sure" answers were counted as the more careful ones, and what the
     person can check."""
     unsure = [f for f, v in facts.items() if v == UNSURE and f in flow.unsure]
     if not unsure:
         return ""
-    names = ", ".join(f"{summaries.get(f, f)} ({flow.unsure[f]})" for f in unsure)
+    shown = value_label or (lambda _fact, value: value)
+    names = ", ".join(f"{summaries.get(f, f)} ({shown(f, flow.unsure[f])})" for f in unsure)
     hints = [h for f in unsure if (h := _hint(flow, f))]
     text = catalogue.gettext(
         "You were not sure about: {names}. To be safe, I counted each as the more careful "
@@ -103,6 +105,7 @@ def compose(
     summaries: Mapping[str, str],
     region_line: str,
     catalogue: Catalogue = ENGLISH,
+    value_label: Callable[[str, str], str] | None = None,
 ) -> str:
     """The whole disposition message in the acting order (placeholders still unfilled)."""
     parts: list[str] = []
@@ -115,7 +118,7 @@ def compose(
     parts.append(catalogue.gettext("**Why:** {reason}").format(reason=outcome.reason))
     if outcome.guidance is not None:
         parts.append(content[outcome.guidance].body)
-    note = unsure_note(flow, facts, summaries, catalogue)
+    note = unsure_note(flow, facts, summaries, catalogue, value_label)
     if note:
         parts.append(note)
     if flow.safety_net is not None and outcome.disposition in DISPOSITION_HEADLINES:

@@ -241,6 +241,8 @@ class Wording:
             self.summaries,
             self.region_line(region),
             self.catalogue,
+            # in a translation the careful answer is named by its label ("sí"), not its id
+            None if self.catalogue is ENGLISH else lambda f, v: self.value_label(f, v).lower(),
         )
         if self.unreviewed_note:
             text = f"{text}\n\n{self._(UNREVIEWED_NOTE)}"

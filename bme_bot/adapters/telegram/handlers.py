@@ -188,7 +188,10 @@ class TelegramBot(NoticeHandlers):
             and chat.id not in self.inactive
         ):
             with suppress(Exception):
-                await self.executor.send_plain(context.bot, chat.id, SOMETHING_WRONG)
+                tag = language_of(update) if isinstance(update, Update) else None
+                spoken = self.service.engine.for_locale(tag)
+                text = spoken.catalogue.gettext(SOMETHING_WRONG)
+                await self.executor.send_plain(context.bot, chat.id, text)
 
     # --- the conversation -----------------------------------------------------------------
 
