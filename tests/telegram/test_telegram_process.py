@@ -102,6 +102,10 @@ async def test_signal_stops_gracefully_within_10_seconds(
         await fake.wait_for(lambda: bool(fake.of("getUpdates")), within=15)
         fake.push(fake.text(4321, "/start"))
         await fake.wait_for(lambda: bool(fake.sent(4321)), within=10)
+        # the whole composition (bootstrap, check-ins layer, handlers) answered with the first
+        # question, not with "something went wrong"
+        first = fake.sent(4321)[0]
+        assert "q|consent|" in str(first.params.get("reply_markup")), first.text[:200]
         began = time.monotonic()
         proc.send_signal(sig)
         _, err_bytes = await asyncio.wait_for(proc.communicate(), 10)
