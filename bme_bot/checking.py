@@ -460,13 +460,16 @@ def _slot_counts(texts: dict[str, str | tuple[str, ...]]) -> str:
         elif parts[0] == "questions" and parts[-1] in ("synonyms", "mentions", "no_synonyms"):
             counts["word lists"] += 1
         elif parts[0] == "questions":
-            counts["hints"] += 1
+            counts["item hints"] += 1
         elif parts[0] == "outcomes":
             counts["outcomes"] += 1
         elif parts[0] == "topics":
             counts["topics"] += 1
-    order = ("question texts", "options", "checklist items", "hints", "word lists", "outcomes")
-    return ", ".join(f"{counts[name]} {name}" for name in (*order, "topics") if counts[name])
+        elif parts[0] == "title":
+            counts["title"] += 1
+    order = ("question texts", "options", "checklist items", "item hints", "word lists")
+    names = (*order, "outcomes", "topics", "title")
+    return ", ".join(f"{counts[name]} {name}" for name in names if counts[name])
 
 
 def _check_locale_content(
