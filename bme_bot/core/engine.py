@@ -746,7 +746,7 @@ class Engine:
         region = find_region(code) if code else None
         if region is None:
             options = tuple(
-                ReplyOption(f"region:{r.code}", f"{r.name} ({r.emergency_number})")
+                ReplyOption(f"region:{r.code}", f"{self._(r.name)} ({r.emergency_number})")
                 for r in REGIONS.values()
             )
             intro = self._("Which region are you in? This sets the emergency number I show.")
@@ -757,7 +757,7 @@ class Engine:
         confirm = Reply(
             "info",
             self._("Emergency number set to **{number}** ({region}).").format(
-                number=region.emergency_number, region=region.name
+                number=region.emergency_number, region=self._(region.name)
             ),
         )
         return moved, [confirm, *self.words.resume(moved)]

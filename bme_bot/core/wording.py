@@ -57,6 +57,19 @@ SOURCES_LABEL: Final = N_("Sources:")
 READ_ALL: Final = N_("Read all: {title}")
 QUOTE_CUT: Final = " …"
 
+REGION_NAMES: Final = (
+    N_("European Union"),
+    N_("United Kingdom"),
+    N_("United States"),
+    N_("Canada"),
+    N_("Australia"),
+    N_("New Zealand"),
+    N_("India"),
+    N_("Ireland"),
+    N_("South Africa"),
+    N_("Somewhere else"),
+)
+"""The names of `regions.REGIONS`, for the catalogues (shown with the emergency number)."""
 YES_NO_LABELS: Final = (N_("Yes"), N_("No"), N_("Not sure"))
 """The labels of `typed_answers.YES_NO` (a red flag asked on its own), for the catalogues."""
 UNREVIEWED_NOTE: Final = N_(
@@ -250,7 +263,7 @@ class Wording:
 
     def region_line(self, region: Region) -> str:
         return self._("Emergency number ({region}): **{number}**. Change it with /region.").format(
-            region=region.name, number=region.emergency_number
+            region=self._(region.name), number=region.emergency_number
         )
 
     def disposition_reply(self, session: Session, outcome: Outcome) -> Reply:
