@@ -109,8 +109,13 @@ async def test_a_503_answers_the_tap_with_a_request(hook: BotEnv) -> None:
     assert len(fake.of("answerCallbackQuery")) == 1  # Telegram reads no body with a 503
 
 
-async def test_off_by_default_the_tap_is_a_request(make_env: Factory) -> None:
+async def test_on_by_default_and_when_turned_off_the_tap_is_a_request(
+    make_env: Factory,
+) -> None:
     env = await make_env(webhook=True)
+    assert env.runtime.webhook is not None
+    assert env.runtime.webhook.answer_in_response  # WEBHOOK_ANSWER_IN_REPLY defaults to 1
+    env.runtime.webhook.answer_in_response = False  # WEBHOOK_ANSWER_IN_REPLY=0
     fake = env.fake
     await post(env, fake.text(CHAT, "/start"))
     message_id, question = fake.last_message(CHAT)
@@ -118,3 +123,15 @@ async def test_off_by_default_the_tap_is_a_request(make_env: Factory) -> None:
     assert response.status_code == 200
     assert response.text == "ok\n"
     assert len(fake.of("answerCallbackQuery")) == 1
+
+
+def test_the_setting_turns_it_off_and_refuses_other_values() -> None:
+    from bme_bot.adapters.telegram.settings import load_telegram_settings
+    from bme_bot.config import ConfigError
+
+    token = "123456789:" + "A" * 35
+    assert load_telegram_settings({"TELEGRAM_BOT_TOKEN": token}).webhook_answer_in_reply
+    off = {"TELEGRAM_BOT_TOKEN": token, "WEBHOOK_ANSWER_IN_REPLY": "0"}
+    assert not load_telegram_settings(off).webhook_answer_in_reply
+    with pytest.raises(ConfigError, match="WEBHOOK_ANSWER_IN_REPLY"):
+        load_telegram_settings({**off, "WEBHOOK_ANSWER_IN_REPLY": "yes"})

@@ -155,6 +155,7 @@ class TelegramRuntime(Poller):
                 listen=self.tg.webhook_listen,
                 port=self.tg.webhook_port,
                 max_body=self.tg.webhook_max_body,
+                answer_in_response=self.tg.webhook_answer_in_reply,
             )
             await self.webhook.start()
             await app.bot.set_webhook(

@@ -11,6 +11,8 @@
 | WEBHOOK_PORT             | its port (default 8080)                                        |
 | WEBHOOK_PATH             | path it serves (default: the path of WEBHOOK_URL)              |
 | WEBHOOK_MAX_BODY         | largest request body accepted, bytes (default 1000000)         |
+| WEBHOOK_ANSWER_IN_REPLY  | answer a button tap in the webhook's HTTP reply (default 1; 0: |
+|                          | a request of its own): one Bot API call fewer per tap          |
 | TELEGRAM_CHAT_RATE       | updates a second one chat may send, sustained (default 1; 0 off)|
 |                          | (every kind: text, taps, stickers, edits; a group is one chat) |
 | TELEGRAM_CHAT_BURST      | updates one chat may send at once before that (default 10)     |
@@ -58,6 +60,7 @@ class TelegramSettings:
     webhook_port: int = DEFAULT_PORT
     webhook_path: str = "/"
     webhook_max_body: int = DEFAULT_MAX_BODY
+    webhook_answer_in_reply: bool = True
     chat_rate: float = 1.0
     chat_burst: int = 10
     send_rate: int = 30
@@ -163,6 +166,7 @@ def load_telegram_settings(
         webhook_port=_int(env, "WEBHOOK_PORT", DEFAULT_PORT, 0, 65535),
         webhook_path=path,
         webhook_max_body=_int(env, "WEBHOOK_MAX_BODY", DEFAULT_MAX_BODY, 1024, 100_000_000),
+        webhook_answer_in_reply=_int(env, "WEBHOOK_ANSWER_IN_REPLY", 1, 0, 1) == 1,
         chat_rate=float(_int(env, "TELEGRAM_CHAT_RATE", 1, 0, 1000)),
         chat_burst=_int(env, "TELEGRAM_CHAT_BURST", 10, 1, 100_000),
         send_rate=_int(env, "TELEGRAM_SEND_RATE", 30, 0, 10_000),
