@@ -569,15 +569,17 @@ class Engine:
     def _alert_detour(self, session: Session, facts: Mapping[str, str]) -> str | None:
         """Until the advice, a red flag typed in a question is asked about next (as the
         flow's `mentions` are, even at the first question), unless it is asked now or is
-        already known as that."""
+        already known as a red flag: "not sure" is the careful answer and is never asked
+        again, the same rule as `TypedAnswers.mentioned`."""
         if session.done or session.detour is not None:
             return None
         question = self.flow.questions.get(session.state)
         here = question.facts if question is not None else ()
         known = {**session.facts, **session.early}
         for fact, value in facts.items():
-            if fact not in here and known.get(fact) != value:
-                return fact
+            if fact in here or known.get(fact) in (value, *self.typed.flagged(fact)):
+                continue
+            return fact
         return None
 
     # --- red flags typed before they were asked -------------------------------------------
@@ -597,6 +599,9 @@ class Engine:
         the question that asked it, since every later question may depend on it."""
         fact = session.detour or ""
         earlier = session.facts.get(fact)
+        # An answer given early (not yet taken by its question) and replaced by an emergency
+        # is kept in the history too, so /back and a replay of the history bring it back.
+        replaced = earlier if earlier is not None else session.early.get(fact)
         if earlier == value:
             same = session.evolve(detour=None, turn=session.turn + 1, trail=())
             return same, [
@@ -604,7 +609,7 @@ class Engine:
                 *self.words.resume(same),
             ]
         early = {**session.early, fact: value}
-        entry = f"{DETOUR_PREFIX}{fact}@{session.state}" + (f"~{earlier}" if earlier else "")
+        entry = f"{DETOUR_PREFIX}{fact}@{session.state}" + (f"~{replaced}" if replaced else "")
         combined = {**session.facts, **early}
         for route in self.flow.short_circuits:
             outcome = self.flow.outcomes.get(route.target)
@@ -629,7 +634,7 @@ class Engine:
         moved = session.evolve(
             detour=None,
             early=early,
-            history=(*session.history, entry),
+            history=(*session.history, f"{DETOUR_PREFIX}{fact}@{session.state}"),
             turn=session.turn + 1,
             trail=(),
         )
@@ -683,11 +688,15 @@ class Engine:
         last = session.history[-1]
         detour = self._detour_entry(last)
         if detour is not None:
+            # Only the history's questions answered facts; an emergency straight from a red
+            # flag typed early also read the other early answers: they go back to waiting.
             fact, state, old = detour
-            facts = {k: v for k, v in session.facts.items() if k != fact}
-            if old is not None:
-                facts[fact] = old  # asked again: the earlier answer comes back
-            early = {k: v for k, v in session.early.items() if k != fact}
+            asked = set(self._answered_by(session)[-1][2])
+            facts = {k: v for k, v in session.facts.items() if k != fact and k in asked}
+            early = {k: v for k, v in session.facts.items() if k != fact and k not in asked}
+            early.update({k: v for k, v in session.early.items() if k != fact})
+            if old is not None:  # asked again: the earlier answer comes back where it was
+                (facts if fact in asked else early)[fact] = old
         else:
             state = last
             kept, given_early = self._set_before_last(session)
@@ -712,7 +721,8 @@ class Engine:
         then, which depends only on the answers before it. A red flag typed early answered
         nothing yet (its answer waits), unless it ended the conversation."""
         steps: list[tuple[str, tuple[str, ...], dict[str, str]]] = []
-        known: dict[str, str] = {}
+        # Presets (a check-in's earlier advice) were known before any question: /back keeps them.
+        known = {f: v for f, v in session.facts.items() if f in self.flow.presets}
         for entry in session.history:
             detour = self._detour_entry(entry)
             if detour is not None:
