@@ -79,3 +79,18 @@ async def test_set_my_commands_registers_each_language(make_env: Factory) -> Non
     }
     assert descriptions["de"].startswith("Information über das Knochenmarködem")
     assert descriptions[None].startswith("Education about bone marrow edema")
+
+
+async def test_notices_are_in_the_persons_language(make_env: Factory) -> None:
+    env = await make_env()
+    fake = env.fake
+    photo = fake.make_message(
+        CHAT, None, photo=[{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}]
+    )
+    photo["from"]["language_code"] = "es"
+    await env.send(fake.update(message=photo))
+    assert fake.sent(CHAT)[-1].text.startswith("Gracias, pero no puedo leer fotos.")
+    edited = {**fake.make_message(CHAT, "sí"), "edit_date": 1}
+    edited["from"]["language_code"] = "de-AT"
+    await env.send(fake.update(edited_message=edited))
+    assert fake.sent(CHAT)[-1].text.startswith("Bearbeitete Nachrichten")

@@ -131,7 +131,7 @@ class TelegramBot(NoticeHandlers):
         message = update.message
         if message is None or message.text is None:
             return
-        if not await self._admit(context.bot, message.chat_id):
+        if not await self._admit(context.bot, message.chat_id, words=self.words(update)):
             return
         event = parse_command(message.text) or Text(message.text)
         command = message.text.lstrip().startswith("/")
@@ -148,7 +148,7 @@ class TelegramBot(NoticeHandlers):
         chat = update.effective_chat
         private = chat is not None and chat.type == ChatType.PRIVATE
         if chat is not None and not await self._admit(
-            context.bot, chat.id, query, group=not private
+            context.bot, chat.id, query, group=not private, words=self.words(update)
         ):
             return
         decided = plan_tap(query.data or "", private=private, link=self.deep_link)

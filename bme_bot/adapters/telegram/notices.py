@@ -8,7 +8,9 @@ from one group delayed an unrelated private chat by more than 120 s (issue 13, f
 Now every update that could get a reply first passes its chat's budget (a group is one budget,
 whoever writes in it), and a notice (group redirect, "I only read text", "edits are not read",
 the flood notice) is sent inside `send_limiter.notices()`: dropped, never kept waiting, when a
-send limit or a 429 stands in its way.
+send limit or a 429 stands in its way. Each notice is in the person's Telegram language
+(`language_code`; a notice loads no session, so a language picked with /language is not
+known here).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import logging
 from telegram import Bot, CallbackQuery, Update
 from telegram.ext import ContextTypes
 
+from bme_bot.core.catalogue import ENGLISH, Catalogue
 from bme_bot.logs import hash_chat, log_event
+from bme_bot.service import Service
 
 from .budget import ChatBudget
 from .executor import Executor
@@ -35,6 +39,7 @@ class NoticeHandlers:
     `TelegramBot`, which sets the attributes below)."""
 
     executor: Executor
+    service: Service
     username: str
     _budget: ChatBudget | None
 
@@ -42,8 +47,19 @@ class NoticeHandlers:
     def deep_link(self) -> str:
         return f"https://t.me/{self.username}?start=go"
 
+    def words(self, update: Update) -> Catalogue:
+        """The catalogue of the person's Telegram language (the default locale's if not shipped)."""
+        user = update.effective_user
+        return self.service.engine.for_locale(user.language_code if user else None).catalogue
+
     async def _admit(
-        self, bot: Bot, chat_id: int, query: CallbackQuery | None = None, *, group: bool = False
+        self,
+        bot: Bot,
+        chat_id: int,
+        query: CallbackQuery | None = None,
+        *,
+        group: bool = False,
+        words: Catalogue = ENGLISH,
     ) -> bool:
         """Whether this chat is within its budget; over it, one polite notice per flood (in a
         private chat; a group is not written to about it, a tap there is answered silently)."""
@@ -51,7 +67,7 @@ class NoticeHandlers:
         if verdict == "ok":
             return True
         log_event(log, "chat_flood", logging.WARNING, chat=hash_chat(chat_id), verdict=verdict)
-        actions = plan_flood("drop" if group else verdict, tap=query is not None)
+        actions = plan_flood("drop" if group else verdict, tap=query is not None, catalogue=words)
         with notices():
             await self.executor.perform(bot, chat_id, actions, query=query)
         return False
@@ -63,10 +79,11 @@ class NoticeHandlers:
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say that edits are not acted on."""
         message = update.edited_message
-        if message is None or not await self._admit(context.bot, message.chat_id):
+        words = self.words(update)
+        if message is None or not await self._admit(context.bot, message.chat_id, words=words):
             return
         log_event(log, "edited_message", chat=hash_chat(message.chat_id))
-        await self._notify(context.bot, message.chat_id, EDITED)
+        await self._notify(context.bot, message.chat_id, words.gettext(EDITED))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Say kindly what the bot understands when it gets a photo, sticker, voice..."""
@@ -77,10 +94,12 @@ class NoticeHandlers:
         if what is None:  # service messages (pins, title changes...): nothing to say
             log_event(log, "update_ignored", kind="service_message")
             return
-        if not await self._admit(context.bot, message.chat_id):
+        words = self.words(update)
+        if not await self._admit(context.bot, message.chat_id, words=words):
             return
         log_event(log, "non_text_message", chat=hash_chat(message.chat_id), what=what)
-        await self._notify(context.bot, message.chat_id, NON_TEXT.format(what=what))
+        notice = words.gettext(NON_TEXT).format(what=words.gettext(what))
+        await self._notify(context.bot, message.chat_id, notice)
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """In groups and channels: no triage, nothing stored, an invitation to talk privately."""
@@ -93,7 +112,9 @@ class NoticeHandlers:
         if not addressed(message, context.bot, self.username):
             log_event(log, "group_message_ignored", chat=hash_chat(chat.id))
             return
-        if not await self._admit(context.bot, chat.id, group=True):
+        words = self.words(update)
+        if not await self._admit(context.bot, chat.id, group=True, words=words):
             return
         log_event(log, "group_redirect", chat=hash_chat(chat.id), chat_type=chat.type)
-        await self._notify(context.bot, chat.id, PRIVATE_ONLY.format(link=self.deep_link))
+        notice = words.gettext(PRIVATE_ONLY).format(link=self.deep_link)
+        await self._notify(context.bot, chat.id, notice)

@@ -67,11 +67,11 @@ def is_language_answer(answer: Answer) -> bool:
     return kind == "language" and code.isascii() and code.replace("-", "").isalpha()
 
 
-def plan_flood(verdict: Verdict, *, tap: bool) -> list[Action]:
+def plan_flood(verdict: Verdict, *, tap: bool, catalogue: Catalogue = ENGLISH) -> list[Action]:
     """A chat over its budget: a tap is answered (silently), the first time a notice is sent."""
     actions: list[Action] = [AnswerQuery()] if tap else []
     if verdict == "notice":
-        actions.append(Notify(FLOOD_NOTICE))
+        actions.append(Notify(catalogue.gettext(FLOOD_NOTICE)))
     return actions
 
 
