@@ -56,6 +56,14 @@ class TypedAnswers:
                 return fact
         return None
 
+    def flagged(self, fact: str) -> frozenset[str]:
+        """The answers to `fact` that already report its red flag ("not sure" included): a
+        red flag typed again is not asked about again when it is known as one of these."""
+        for mentioned, flagged, _ in self._mentions:
+            if mentioned == fact:
+                return flagged
+        return RED
+
     def says(self, text: str, phrases: tuple[str, ...]) -> bool:
         """Whether the text states one of the phrases, not negated, in this flow's language."""
         return lay.mentions(text, phrases, self.language)

@@ -384,8 +384,12 @@ def replay(session: Session) -> tuple[Session, set[str]]:
             if value is None and ended_by_detour(session):
                 # The advice came straight from a red flag typed early: it read every early
                 # answer that no question had taken yet.
+                # A red flag typed again, whose answer replaced this one (`~old`), ended it.
                 taken = {f for q in later if q in FLOW.questions for f in FLOW.questions[q].facts}
-                value = None if fact in taken else session.facts.get(fact)
+                replaced = [
+                    e.partition("~")[2] for e in later if e.startswith(f"!{fact}@") and "~" in e
+                ]
+                value = None if fact in taken else (replaced or [session.facts.get(fact)])[0]
             if value is None:
                 # Used since (its question took it, the person may have changed it there),
                 # or undone by /back: the history's own answers say the rest.
@@ -751,7 +755,9 @@ class ServiceMachine(RuleBasedStateMachine):
         if after.done:
             outcome = FLOW.outcomes[after.outcome or ""]
             assert outcome.disposition == "emergency" and after.facts[fact] == value
-            replaced = f"~{earlier}" if earlier is not None else ""
+            # What the emergency replaced: an answer taken by a question, or one typed early.
+            before = earlier if earlier is not None else session.early.get(fact)
+            replaced = f"~{before}" if before is not None else ""
             assert after.history == (*session.history, f"!{fact}@{session.state}{replaced}")
         elif earlier is None:
             assert after.history == (*session.history, f"!{fact}@{session.state}")
