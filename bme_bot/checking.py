@@ -63,9 +63,12 @@ def run_check(
     started = time.perf_counter()
     report = CheckReport()
     content: ContentLibrary | None = None
+    vocabulary: Vocabulary | None = None
     if content_dir is not None:
         try:
             content = load_content(content_dir)
+            # the question words too: transcripts replay typed questions as the bot reads them
+            vocabulary = load_vocabulary(content_dir)
         except LoadError as exc:
             for issue in exc.issues:
                 report.fail(str(issue))
@@ -81,7 +84,10 @@ def run_check(
             unloaded.append(path)
             continue
         used |= content_ids_used(flow)
-        explored[flow.id] = (flow, _check_flow(report, flow, content, transcripts_dir))
+        explored[flow.id] = (
+            flow,
+            _check_flow(report, flow, content, transcripts_dir, vocabulary=vocabulary),
+        )
     for flow, result in list(explored.values()):
         if flow.follows:
             _check_followup(report, flow, result, explored, content)
@@ -135,9 +141,14 @@ def _split_key(key: str) -> tuple[str, str]:
 
 
 def _check_flow(
-    report: CheckReport, flow: Flow, content: ContentLibrary | None, transcripts: Path | None
+    report: CheckReport,
+    flow: Flow,
+    content: ContentLibrary | None,
+    transcripts: Path | None,
+    *,
+    vocabulary: Vocabulary | None = None,
 ) -> Exploration:
-    engine = Engine(flow, content) if content is not None else None
+    engine = Engine(flow, content, vocabulary=vocabulary) if content is not None else None
     result = explore(flow, resolve=engine.resolve if engine else None)
     report.say(f"flow {flow.id} v{flow.version} ({flow.source})")
     report.say(
