@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bme_bot.checkins.base import CheckinStore
+from bme_bot.checkins.conversation import CheckinService
+from bme_bot.checkins.url import open_checkin_store
 from bme_bot.config import Settings, check_writable_dir
 from bme_bot.core.engine import Engine
 from bme_bot.core.flow import Flow
@@ -35,6 +38,8 @@ from bme_bot.storage.base import Store
 from bme_bot.storage.url import open_store
 
 SECONDS_PER_DAY = 86400
+CHECKIN_FLOW_FILE = "checkin.yaml"
+"""The check-in flow, beside the main one in the flows directory."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,16 @@ class App:
     engine: Engine
     store: Store
     service: Service
+    checkins: CheckinStore | None = None
+    """The check-in schedule (docs/CHECKINS.md); None when the flows have no check-in flow."""
 
     async def close(self) -> None:
-        """Release the store (files, connections); the app is unusable afterwards."""
-        await self.store.close()
+        """Release the stores (files, connections); the app is unusable afterwards."""
+        try:
+            if self.checkins is not None:
+                await self.checkins.close()
+        finally:
+            await self.store.close()
 
 
 def build_engine(settings: Settings, *, flow_path: Path | None = None) -> Engine:
@@ -124,10 +135,21 @@ def build(
     store_url: str | None = None,
     flow_path: Path | None = None,
     engine: Engine | None = None,
+    checkin_engine: Engine | None = None,
 ) -> App:
-    """Settings -> engine -> store -> service. The flow is loaded before the store is opened,
-    so a bad flow never leaves a new store file behind. `engine` reuses one already built
-    (tests build the shipped engine once per session)."""
+    """Settings -> engines -> stores -> service. The flows are loaded before the stores are
+    opened, so a bad flow never leaves a new store file behind. `engine` (and
+    `checkin_engine`) reuse ones already built (tests build the shipped engines once per
+    session). The service is a `CheckinService` (follow-up check-ins, docs/CHECKINS.md) with
+    its schedule in the same store URL, unless the flows directory has no `checkin.yaml`."""
     engine = engine if engine is not None else build_engine(settings, flow_path=flow_path)
+    checkin_path = settings.flows_dir / CHECKIN_FLOW_FILE
+    if checkin_engine is None and checkin_path.is_file():
+        checkin_engine = build_engine(settings, flow_path=checkin_path)
     store = open_configured_store(settings, store_url=store_url)
-    return App(settings, engine, store, Service(engine, store))
+    if checkin_engine is None:
+        return App(settings, engine, store, Service(engine, store))
+    url = store_url if store_url is not None else settings.effective_store_url
+    checkins = open_checkin_store(url, settings.session_ttl_days * SECONDS_PER_DAY)
+    service = CheckinService(Service(engine, store), checkin_engine, checkins)
+    return App(settings, engine, store, service, checkins)

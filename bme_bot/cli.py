@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         "--record", type=Path, metavar="FILE", help="save the conversation as a golden transcript"
     )
     console.add_argument("--force", action="store_true", help="let --record replace FILE")
+    console.add_argument("--lang", help="start in this language (en, es, de)")
     console.add_argument(
         "--debug",
         action="store_true",
@@ -110,6 +111,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     options = console.Options(
         debug=getattr(args, "debug", False),
         recorder=console.Recorder(record, force=args.force) if record is not None else None,
+        locale=getattr(args, "lang", None),
     )
     from bme_bot.bootstrap import build, build_engine
 

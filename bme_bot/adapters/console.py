@@ -24,19 +24,24 @@ from bme_bot.adapters.console_text import CHECKLIST_HINT as CHECKLIST_HINT
 from bme_bot.adapters.console_text import debug_line, debug_record
 from bme_bot.adapters.console_text import render_turn as render_turn
 from bme_bot.adapters.console_text import turn_record as turn_record
+from bme_bot.checkins.conversation import CheckinService
 from bme_bot.core.catalogue import ENGLISH, N_, Catalogue
 from bme_bot.core.engine import Engine
 from bme_bot.core.events import Answer, Event, Start, Text
 from bme_bot.core.replies import Reply
 from bme_bot.core.session import Session
 from bme_bot.service import Service, ServiceUnavailable
-from bme_bot.storage.base import Store
 from bme_bot.storage.memory import MemoryStore
 
 CHAT = "console"
 QUIT = {"/quit", "/exit", "quit", "exit"}
 GOODBYE = N_("Goodbye. Take care.")
-COMMANDS_LINE = "/ask /back /restart /why /topics /region /language /privacy /forget /help /quit"
+COMMANDS_LINE = (
+    "/ask /back /restart /why /topics /region /language /checkins /stop /checkin-now "
+    "/privacy /forget /help /quit"
+)
+CHECKIN_NOW = "/checkin-now"
+"""Open a check-in at once (no waiting for the schedule): for trying the check-in flow."""
 BANNER_LINES = (
     N_("bme-bot console: education, not a diagnosis."),
     N_("Type a number or an answer in your own words, or ask a question (/ask ...)."),
@@ -78,8 +83,18 @@ class Console:
         """The language a new conversation starts in (`--lang`); /language changes it."""
 
     async def send(self, text: str) -> tuple[list[Reply], Session | None]:
+        if text.strip().lower() == CHECKIN_NOW and isinstance(self.service, CheckinService):
+            replies = await self.service.checkin_now(CHAT)
+            return replies, await self.service.checkin_session(CHAT)
         turn = await self.service.handle(CHAT, console_event(text), locale=self.locale)
         return turn.replies, turn.session
+
+    def engine_of(self, session: Session | None) -> Engine:
+        """The engine of the session's flow (a check-in's or the triage's): what the JSON
+        record and the progress are computed with."""
+        if isinstance(self.service, CheckinService):
+            return self.service.engine_of(session)
+        return self.engine
 
     async def start(self) -> tuple[list[Reply], Session | None]:
         turn = await self.service.handle(CHAT, Start(), locale=self.locale)
@@ -154,10 +169,11 @@ def run_json(
     options = options or Options()
     err = err if err is not None else sys.stderr
     loop = asyncio.new_event_loop()
-    console = Console(service or Service(engine, MemoryStore()), options.locale)
+    owned = service or Service(engine, MemoryStore())
+    console = Console(_recordable(owned, options), options.locale)
     try:
         replies, session = loop.run_until_complete(console.start())
-        record = turn_record(engine, replies, session)
+        record = turn_record(console.engine_of(session), replies, session)
         _write_json(out, record)
         engine.asking.warm()  # the question index, built while the first line is read
         if options.recorder:
@@ -166,7 +182,7 @@ def run_json(
             line = raw.rstrip("\r\n")
             before = session
             replies, session = loop.run_until_complete(console.send(line))
-            record = turn_record(engine, replies, session)
+            record = turn_record(console.engine_of(session), replies, session)
             _write_json(out, record)
             if options.debug:
                 _write_json(err, {"debug": debug_record(before, session)})
@@ -175,7 +191,7 @@ def run_json(
     except KeyboardInterrupt:
         pass
     finally:
-        _close(loop, console.service.store)
+        _close(loop, owned)
         if options.recorder:
             options.recorder.save()
     return 0
@@ -233,14 +249,15 @@ def run_interactive(
     options = options or Options()
     loop = asyncio.new_event_loop()
     read = line_reader(stdin, out)
-    console = Console(service or Service(engine, MemoryStore()), options.locale)
+    owned = service or Service(engine, MemoryStore())
+    console = Console(_recordable(owned, options), options.locale)
     session: Session | None = None
     try:
         out.write(banner(console.catalogue(None)))
         replies, session = loop.run_until_complete(console.start())
         if options.recorder:
             options.recorder.started(turn_record(engine, replies, session), session)
-        out.write(render_turn(replies, _progress(engine, session), console.catalogue(session)))
+        out.write(render_turn(replies, _progress(console, session), console.catalogue(session)))
         out.flush()
         engine.asking.warm()  # the question index, built while the person reads the prompt
         while True:
@@ -253,36 +270,47 @@ def run_interactive(
             except ServiceUnavailable:
                 replies = [Service.unavailable_reply(console.catalogue(session))]
             if options.recorder:
-                options.recorder.turn(raw.strip(), turn_record(engine, replies, session))
+                record = turn_record(console.engine_of(session), replies, session)
+                options.recorder.turn(raw.strip(), record)
             out.write("\n")
             if options.debug:
                 out.write(debug_line(debug_record(before, session)) + "\n")
-            out.write(render_turn(replies, _progress(engine, session), console.catalogue(session)))
+            out.write(render_turn(replies, _progress(console, session), console.catalogue(session)))
     except KeyboardInterrupt:
         pass
     finally:
         out.write(f"\n{console.catalogue(session).gettext(GOODBYE)}\n")
         out.flush()
-        _close(loop, console.service.store)
+        _close(loop, owned)
         if options.recorder:
             options.recorder.save()
     return 0
 
 
-def _progress(engine: Engine, session: Session | None) -> tuple[int, int] | None:
+def _recordable(service: Service, options: Options) -> Service:
+    """The service the console talks to: while recording, the triage alone (a transcript
+    replays the flow's engine, which never offers a check-in)."""
+    if options.recorder is not None and isinstance(service, CheckinService):
+        return service.main
+    return service
+
+
+def _progress(console: Console, session: Session | None) -> tuple[int, int] | None:
     if session is None or session.done:
         return None
-    return engine.progress(session)
+    return console.engine_of(session).progress(session)
 
 
-def _close(loop: asyncio.AbstractEventLoop, store: Store) -> None:
-    """Finish what a Ctrl-C interrupted, close the store, then the loop."""
+def _close(loop: asyncio.AbstractEventLoop, service: Service) -> None:
+    """Finish what a Ctrl-C interrupted, close the stores, then the loop."""
     try:
         pending = asyncio.all_tasks(loop)
         for task in pending:
             task.cancel()
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(store.close())
+        if isinstance(service, CheckinService):
+            loop.run_until_complete(service.checkins.close())
+        loop.run_until_complete(service.store.close())
     finally:
         loop.close()

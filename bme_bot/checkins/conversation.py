@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -71,6 +72,10 @@ OTHER_DAYS = (1, 2, 3, 7, 14)
 """Day counts offered as buttons beside the suggested one."""
 
 Waiting = Callable[[], AbstractAsyncContextManager[None]]
+
+_SPEAKING: ContextVar[texts.Gettext | None] = ContextVar("checkin_texts", default=None)
+"""The catalogue lookup of the language of the chat being handled: per update (and per
+asyncio task), so two chats in two languages handled at once never swap texts."""
 
 
 def checkin_key(chat: str) -> str:
@@ -193,20 +198,37 @@ class CheckinService(Service):
         checkin_engine: Engine,
         checkins: CheckinStore,
         *,
-        gettext: texts.Gettext = texts.identity,
+        gettext: texts.Gettext | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.main = main
         self.followup = Service(checkin_engine, main.store, max_attempts=main.max_attempts)
         self.checkin_engine = checkin_engine
         self.checkins = checkins
-        self.gettext = gettext
+        self.fixed_gettext = gettext
+        """One lookup for every chat (tests); None: the catalogue of each chat's language."""
         self.clock = clock
 
     def __getattr__(self, name: str) -> Any:
         if name == "main":  # not set yet (copying, unpickling): no recursion
             raise AttributeError(name)
         return getattr(self.main, name)
+
+    # --- the layer's texts, in the chat's language -----------------------------------------
+
+    @property
+    def gettext(self) -> texts.Gettext:
+        """The layer's texts (texts.py) in the language of the chat being handled."""
+        if self.fixed_gettext is not None:
+            return self.fixed_gettext
+        speaking = _SPEAKING.get()
+        return speaking if speaking is not None else self.main.engine.catalogue.gettext
+
+    def _speak(self, session: Session | None, locale: str | None = None) -> None:
+        """Speak the session's language for the rest of this update; `locale` (a language
+        tag) for a chat without a session yet."""
+        code = session.locale if session is not None else locale
+        _SPEAKING.set(self.main.engine.for_locale(code).catalogue.gettext)
 
     # --- the one entry point ------------------------------------------------------------
 
@@ -222,6 +244,21 @@ class CheckinService(Service):
         """The main service's `handle`, with check-ins around it."""
         if update_id is not None:
             check_update_id(update_id)
+        token = _SPEAKING.set(None)
+        try:
+            return await self._handle(chat, event, update_id, waiting, locale)
+        finally:
+            _SPEAKING.reset(token)
+
+    async def _handle(
+        self,
+        chat: str,
+        event: Event,
+        update_id: int | None,
+        waiting: Waiting | None,
+        locale: str | None,
+    ) -> Turn:
+        self._speak(None, locale)
         try:
             command = _command(event)
             if command == "forget":
@@ -236,6 +273,7 @@ class CheckinService(Service):
                     chat, record, event.option_id, event.turn, update_id
                 )
             if record.offer is not None and isinstance(event, Text) and not record.open:
+                self._speak(await self._source_session(chat, record, record.offer), locale)
                 option = self._typed_offer(record.offer, event.text)
                 if option is not None:
                     return await self._answer_offer(chat, record, option, None, update_id)
@@ -395,6 +433,7 @@ class CheckinService(Service):
     ) -> Turn:
         offer = record.offer
         source = await self._source_session(chat, record, offer)
+        self._speak(source)
         stale = Turn([Reply("stale", self.gettext(texts.MOVED_ON))], source)
         if offer is None or (turn is not None and turn != offer.turn):
             return stale
@@ -475,6 +514,7 @@ class CheckinService(Service):
         return session, outcome.disposition, outcome.offer_checkin
 
     async def _after_main(self, chat: str, record: Record, turn: Turn) -> Turn:
+        self._speak(turn.session)
         ended = self._ended(self.engine, turn)
         offer = None
         if ended is not None and ended[0].flow_id == self.engine.flow.id:
@@ -521,6 +561,7 @@ class CheckinService(Service):
         if ended is None:
             return turn
         session, disposition, offer_checkin = ended
+        self._speak(session)
         await self._add_counters(ending_counters(session.facts, disposition))
         log_event(log, "checkin_answered", chat=hash_chat(chat))
         if not offer_checkin:
@@ -547,10 +588,11 @@ class CheckinService(Service):
         return []
 
     async def _list(self, chat: str) -> Turn:
-        _ = self.gettext
         planned = await self.checkins.list(chat)
         main = await self._main_session(chat)
         record = await self._record(chat)
+        self._speak(record.session if record.open else main)
+        _ = self.gettext
         if not planned:
             lines = [_(texts.LIST_NONE)]
         else:
@@ -570,7 +612,6 @@ class CheckinService(Service):
         return Turn([Reply("info", "\n".join(lines)), *self._resume(record, main)], shown)
 
     async def _stop(self, chat: str, update_id: int | None) -> Turn:
-        _ = self.gettext
         record = await self._record(chat)
         try:
             # Erasing the check-in record marks the update as handled, in one step.
@@ -579,6 +620,8 @@ class CheckinService(Service):
             return Turn(duplicate=True)
         cancelled = await self.checkins.cancel_all(chat)
         main = await self._main_session(chat)
+        self._speak(record.session if record.open else main)
+        _ = self.gettext
         log_event(log, "checkins_stopped", chat=hash_chat(chat), cancelled=cancelled)
         ended_open = record.open
         text = _(texts.STOPPED) if cancelled or ended_open else _(texts.NOTHING_TO_STOP)
@@ -604,6 +647,12 @@ class CheckinService(Service):
         return turn if turn.replies == confirm else Turn(confirm, None)
 
     # --- for the console and scripts ------------------------------------------------------
+
+    async def checkin_session(self, chat: str) -> Session | None:
+        """The chat's open check-in conversation, if any (what the console shows after
+        /checkin-now)."""
+        record = await self._record(chat)
+        return record.session if record.open else None
 
     def engine_of(self, session: Session | None) -> Engine:
         """The engine a session belongs to (a check-in's, or the main one): what a console
@@ -632,8 +681,16 @@ class CheckinService(Service):
         """Open the check-in conversation for a due check-in and return what to send: its
         first question (after a line saying it is late, when it is), or, more than two days
         late, only the short "we missed our check-in" message with the safety net."""
-        _ = self.gettext
+        token = _SPEAKING.set(None)
+        try:
+            return await self._start_checkin(chat, due)
+        finally:
+            _SPEAKING.reset(token)
+
+    async def _start_checkin(self, chat: str, due: Due) -> list[Reply]:
         main = await self._main_session(chat)
+        self._speak(main)
+        _ = self.gettext
         if due.lateness is Lateness.MISSED:
             return [Reply("info", f"{_(texts.MISSED)} {self._safety_net(main)}")]
         key = checkin_key(chat)

@@ -71,28 +71,12 @@ def run_telegram(
     try:
         if not tg.webhook:  # the poller's heartbeat lives there, whatever the store
             check_writable_dir(settings.data_dir)
-        app = build(settings)
-        service = with_checkins(app.service, settings)
+        app = build(settings)  # with check-ins: bootstrap builds the CheckinService
     except BmeBotError as exc:  # a bad flow, STORE_URL, store file or data dir: one line, exit 2
         _fail(describe(exc))
         return EXIT_USAGE
     heartbeat = None if tg.webhook else Heartbeat(heartbeat_path(settings.data_dir))
-    return asyncio.run(serve(tg, service, app.store, heartbeat=heartbeat))
-
-
-def with_checkins(service: Service, settings: Settings) -> CheckinService:
-    """The app's service with check-ins around it (unless bootstrap already built them): the
-    check-in flow beside the main one, the schedule in the same store (STORE_URL)."""
-    if isinstance(service, CheckinService):
-        return service
-    from bme_bot.bootstrap import SECONDS_PER_DAY, build_engine
-    from bme_bot.checkins.url import open_checkin_store
-
-    checkin_engine = build_engine(settings, flow_path=settings.flows_dir / "checkin.yaml")
-    checkins = open_checkin_store(
-        settings.effective_store_url, settings.session_ttl_days * SECONDS_PER_DAY
-    )
-    return CheckinService(service, checkin_engine, checkins)
+    return asyncio.run(serve(tg, app.service, app.store, heartbeat=heartbeat))
 
 
 async def serve(
