@@ -38,7 +38,7 @@ format: $(STAMP)
 MESSAGES := bme_bot/locales
 messages: $(STAMP)
 	$(BIN)/pybabel extract --project=bme-bot --width=100 -o $(MESSAGES)/bme_bot.pot \
-		bme_bot/core bme_bot/adapters bme_bot/service.py
+		bme_bot/core bme_bot/adapters bme_bot/checkins bme_bot/service.py
 	$(BIN)/pybabel update --width=100 -D bme_bot -i $(MESSAGES)/bme_bot.pot -d $(MESSAGES)
 
 bench: $(STAMP)

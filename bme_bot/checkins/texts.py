@@ -1,8 +1,8 @@
 """Every sentence the check-in layer writes, as English msgids.
 
-The layer looks each one up through the `gettext`-style callable it is given (the identity by
-default), then fills its placeholders, so a catalogue can translate them without touching the
-code. Plain, short, no diagnosis; the flow's own texts (the check-in questions and advice) are
+Each is marked with `N_` so `make messages` extracts it into bme_bot/locales; the layer looks
+it up in the catalogue of the chat's language (`CheckinService.gettext`), then fills its
+placeholders. The typed words (YES_WORDS...) are looked up too: a Spanish chat's "sí" accepts. Plain, short, no diagnosis; the flow's own texts (the check-in questions and advice) are
 in flows/checkin.yaml and the reviewed content.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Final
+
+from bme_bot.core.catalogue import N_
 
 Gettext = Callable[[str], str]
 
@@ -19,37 +21,37 @@ def identity(text: str) -> str:
     return text
 
 
-OFFER: Final = "Shall I check on you in {days} days? I would only ask how it is going."
-OFFER_YES: Final = "Yes, in {days} days"
-OFFER_ONE_DAY: Final = "In 1 day"
-OFFER_DAYS: Final = "In {days} days"
-OFFER_NO: Final = "No, thank you"
-OFFER_AGAIN: Final = (
+OFFER: Final = N_("Shall I check on you in {days} days? I would only ask how it is going.")
+OFFER_YES: Final = N_("Yes, in {days} days")
+OFFER_ONE_DAY: Final = N_("In 1 day")
+OFFER_DAYS: Final = N_("In {days} days")
+OFFER_NO: Final = N_("No, thank you")
+OFFER_AGAIN: Final = N_(
     "Sorry, I didn't catch that. Choose one of these, or type a number of days from 1 to 14, "
     "like this: 5 days"
 )
-PLANNED: Final = (
+PLANNED: Final = N_(
     "All right: I will check on you in {days} days. "
     "/checkins shows what is planned, and /stop cancels it."
 )
-PLANNED_ONE_DAY: Final = (
+PLANNED_ONE_DAY: Final = N_(
     "All right: I will check on you tomorrow. "
     "/checkins shows what is planned, and /stop cancels it."
 )
-DECLINED: Final = "All right, I will not write."
-SAFETY_NET: Final = (
+DECLINED: Final = N_("All right, I will not write.")
+SAFETY_NET: Final = N_(
     "If it gets worse or a new warning sign appears, use /start at any time; "
     "in an emergency call {emergency_number}."
 )
-LIST_NONE: Final = "No check-ins are planned."
-LIST_HEAD: Final = "Check-ins planned:"
-LIST_ITEM: Final = "- {date} at about {time} ({zone})"
-LIST_FOOT: Final = "Send /stop to cancel them."
-STOPPED: Final = "Done: I cancelled the check-ins. I will not write unless you ask me again."
-NOTHING_TO_STOP: Final = "There was nothing to cancel: no check-ins were planned."
-LATE: Final = "This is later than we planned, sorry."
-MISSED: Final = "We missed our check-in: I could not write when we planned, sorry."
-MOVED_ON: Final = "This question has moved on."
+LIST_NONE: Final = N_("No check-ins are planned.")
+LIST_HEAD: Final = N_("Check-ins planned:")
+LIST_ITEM: Final = N_("- {date} at about {time} ({zone})")
+LIST_FOOT: Final = N_("Send /stop to cancel them.")
+STOPPED: Final = N_("Done: I cancelled the check-ins. I will not write unless you ask me again.")
+NOTHING_TO_STOP: Final = N_("There was nothing to cancel: no check-ins were planned.")
+LATE: Final = N_("This is later than we planned, sorry.")
+MISSED: Final = N_("We missed our check-in: I could not write when we planned, sorry.")
+MOVED_ON: Final = N_("This question has moved on.")
 
 ALL: Final = (
     OFFER,
@@ -74,9 +76,17 @@ ALL: Final = (
 )
 """Every msgid, for the catalogue helper's extraction and a test that they all look up."""
 
-YES_WORDS: Final = ("yes", "y", "ok", "okay", "sure", "yes please", "please")
+YES_WORDS: Final = (
+    N_("yes"),
+    N_("y"),
+    N_("ok"),
+    N_("okay"),
+    N_("sure"),
+    N_("yes please"),
+    N_("please"),
+)
 """Typed words that accept the suggested day (each also looked up, for other languages)."""
-NO_WORDS: Final = ("no", "n", "no thanks", "no thank you", "not now")
+NO_WORDS: Final = (N_("no"), N_("n"), N_("no thanks"), N_("no thank you"), N_("not now"))
 """Typed words that decline (each also looked up)."""
-DAYS_WORDS: Final = ("day", "days")
+DAYS_WORDS: Final = (N_("day"), N_("days"))
 """A number typed with one of these ("5 days", "in 5 days") is a number of days."""

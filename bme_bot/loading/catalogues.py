@@ -30,9 +30,9 @@ PACKAGE: Final = Path(__file__).resolve().parents[1]
 PROJECT: Final = PACKAGE.parent
 LOCALES_ROOT: Final = PACKAGE / "locales"
 POT: Final = LOCALES_ROOT / f"{DOMAIN}.pot"
-SOURCES: Final = ("bme_bot/core", "bme_bot/adapters", "bme_bot/service.py")
+SOURCES: Final = ("bme_bot/core", "bme_bot/adapters", "bme_bot/checkins", "bme_bot/service.py")
 """Where interface strings live (relative to the project): the engine, the adapters, the
-service. `make messages` extracts from the same places."""
+check-in layer, the service. `make messages` extracts from the same places."""
 PLACEHOLDER: Final = re.compile(r"\{[A-Za-z0-9_]*\}|%\([A-Za-z0-9_]+\)[sd]")
 
 

@@ -78,6 +78,8 @@ async def test_start_registers_commands_and_polls(env: BotEnv) -> None:
         "forget",
         "ask",
         "language",
+        "checkins",
+        "stop",
     ]
     assert fake.of("setMyDescription") and fake.of("setMyShortDescription")
     assert fake.of("deleteWebhook")

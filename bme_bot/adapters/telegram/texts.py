@@ -59,6 +59,8 @@ COMMANDS: Final = (
     ("forget", N_("Erase everything stored about this chat")),
     ("ask", N_("Ask a question in your own words")),
     ("language", N_("Choose your language")),
+    ("checkins", N_("Show the planned check-ins")),
+    ("stop", N_("Cancel all planned check-ins")),
 )
 
 DESCRIPTION: Final = N_(
