@@ -386,3 +386,33 @@ def test_checklist_interactively_shows_numbered_items_and_the_hint() -> None:
     assert "  1. [ ] A fever, or feeling hot and shivery" in run.stdout
     assert "  3. [ ] The foot is cold, pale or numb" in run.stdout
     assert CHECKLIST_HINT in run.stdout
+
+
+def test_checkin_now_after_self_care_opens_the_checkin_flow() -> None:
+    from tests.checkins.layer import checkin_engine
+
+    followup = checkin_engine().flow
+    run = console("--json", stdin="\n".join([*TO_SELF_CARE, "/checkin-now"]) + "\n")
+    assert run.returncode == 0, run.stderr
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    advice, checkin = records[-2], records[-1]
+    assert advice["disposition"] == "self_care" and advice["asks"] == "checkin"
+    assert checkin["asks"] == followup.start
+    assert checkin["facts"] == {"original": "self_care"}
+    assert checkin["done"] is False and checkin["disposition"] is None
+    assert checkin["progress"]["answered"] == 0 and checkin["progress"]["at_most"] >= 1
+
+
+def test_lang_starts_the_console_in_that_language() -> None:
+    english = console("--json", stdin="")
+    spanish = console("--json", "--lang", "es", stdin="")
+    assert english.returncode == 0 and spanish.returncode == 0, spanish.stderr
+    first_en, first_es = json.loads(english.stdout), json.loads(spanish.stdout)
+    assert first_es["asks"] == first_en["asks"] == "consent"
+    assert first_es["text"] != first_en["text"]
+    assert [o["id"] for o in first_es["options"]] == [o["id"] for o in first_en["options"]]
+
+
+def test_banner_lists_the_checkin_commands() -> None:
+    for command in ("/checkins", "/stop", "/checkin-now"):
+        assert command in BANNER
