@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from bme_bot.core.content import ContentDoc
+from bme_bot.loading.content_lint import LOCALE_BANNED
 from bme_bot.loading.content_loader import lint_content
 
 CONTENT = Path(__file__).resolve().parents[1] / "content"
@@ -47,36 +48,9 @@ SPELLED_NUMBERS: dict[str, dict[str, str]] = {
 SENTENCE_RATIO_LOCALE = 1.25
 SENTENCE_RATIO_FILE = 1.5
 
-# Disease words after "you have" in the locale's own words: describing is fine, diagnosing is not.
-_ES_DISEASE = (
-    r"(?:fractura|infecci[oó]n|trombosis|co[aá]gulo|edema|necrosis|osteonecrosis|artrosis"
-    r"|artritis|osteoartritis|c[aá]ncer|tumor|mieloma|gota|osteoporosis|lesi[oó]n|rotura"
-    r"|pie de charcot|epifisi[oó]lisis|s[ií]ndrome|enfermedad|reacci[oó]n de estr[eé]s)"
-)
-_DE_DISEASE = (
-    r"\w*(?:fraktur|bruch|infektion|entzündung|thrombose|gerinnsel|ödem|nekrose|arthrose"
-    r"|arthritis|krebs|tumor|myelom|gicht|osteoporose|syndrom|krankheit|erkrankung)\w*"
-)
-BANNED: dict[str, dict[str, str]] = {
-    "es": {
-        rf"\b(?:tienes|tiene|usted tiene)\s+(?:una?\s+)?(?:\w+\s+)?{_ES_DISEASE}": (
-            "a diagnostic claim ('tienes ...'): describe, do not diagnose"
-        ),
-        r"\b\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|miligramos?|microgramos?)\b": "a drug dose: no doses",
-        r"\bmañana\b": "same-day advice must not say mañana: say hoy, or urgencias",
-        r"\bgarantiz|\bgarant[ií]a": "no guarantees in health education",
-        r"\busted\b": "the bot says tú, never usted",
-        r"\bvosotros\b|\bos\s": "neutral Spanish: no vosotros",
-    },
-    "de": {
-        rf"\b(?:Sie haben|du hast)\s+(?:eine?[nm]?\s+)?(?:\w+\s+)?{_DE_DISEASE}": (
-            "a diagnostic claim ('Sie haben ...'): describe, do not diagnose"
-        ),
-        r"\b\d+(?:[.,]\d+)?\s*(?:mg|mcg|µg|Milligramm|Mikrogramm)\b": "a drug dose: no doses",
-        r"\b(?:über)?morgen\b": "same-day advice must not say morgen: say heute, or Notaufnahme",
-        r"\bgarantie|\bgarantiert": "no guarantees in health education",
-    },
-}
+# The banned wording per locale is the content lint's own table (diagnostic claims in the
+# locale's words, doses, "tomorrow", guarantees, the form of address).
+BANNED = LOCALE_BANNED
 
 
 @dataclass(frozen=True)
