@@ -2,8 +2,8 @@
 
 A translation may change words, never structure: the same id and sources, the same placeholders
 and safety-net tags (the engine relies on them), the same headings, bullets and numbers, and no
-phrasing the English lint would refuse. The front matter is read with a plain YAML parse here,
-because the project's loader does not yet accept the `translated_from` key.
+phrasing the lint refuses in that locale. The front matter is read with a plain YAML parse
+here, independently of the project's loader.
 """
 
 from __future__ import annotations
