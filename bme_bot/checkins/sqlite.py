@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import random
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 from bme_bot.checkins.base import Checkin, Claim, StoreError, validate
+from bme_bot.storage.sqlite import enable_wal, transaction
 
 T = TypeVar("T")
 
@@ -74,18 +73,10 @@ class SqliteCheckinStore:
             self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
         )
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        deadline = time.monotonic() + busy_timeout_ms / 1000
-        while True:  # two processes on a fresh file: SQLite answers "locked" without waiting
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(random.uniform(0.002, 0.02))  # noqa: S311 (jitter, not secrecy)
+        enable_wal(conn, time.monotonic() + busy_timeout_ms / 1000)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA secure_delete = ON")  # a cancelled chat id is zeroed on disk
-        with _transaction(conn):
+        with transaction(conn):
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
@@ -104,7 +95,7 @@ class SqliteCheckinStore:
         validate(chat, due_at, flow, original)
 
         def plan(conn: sqlite3.Connection) -> int:
-            with _transaction(conn):
+            with transaction(conn):
                 cursor = conn.execute(
                     "INSERT INTO checkins (chat, due_at, flow, original, available_at) "
                     "VALUES (?, ?, ?, ?, ?)",
@@ -117,7 +108,7 @@ class SqliteCheckinStore:
 
     async def cancel_all(self, chat: str) -> int:
         def cancel(conn: sqlite3.Connection) -> int:
-            with _transaction(conn):
+            with transaction(conn):
                 count = conn.execute("DELETE FROM checkins WHERE chat = ?", (chat,)).rowcount
             if count:  # old page images of the chat id may sit in the WAL
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
@@ -136,7 +127,7 @@ class SqliteCheckinStore:
 
         def claim(conn: sqlite3.Connection) -> builtins.list[Claim]:
             claims: builtins.list[Claim] = []
-            with _transaction(conn):
+            with transaction(conn):
                 rows = conn.execute(SELECT_READY, (now, max(0, limit))).fetchall()
                 for row in rows:
                     token = uuid.uuid4().hex
@@ -154,7 +145,7 @@ class SqliteCheckinStore:
         counts = sorted((counters or {}).items())
 
         def mark(conn: sqlite3.Connection) -> bool:
-            with _transaction(conn):
+            with transaction(conn):
                 deleted = conn.execute(
                     "DELETE FROM checkins WHERE id = ? AND token = ?",
                     (int(claim.checkin.id), claim.token),
@@ -167,7 +158,7 @@ class SqliteCheckinStore:
 
     async def release(self, claim: Claim, retry_at: float) -> bool:
         def release(conn: sqlite3.Connection) -> bool:
-            with _transaction(conn):
+            with transaction(conn):
                 changed = conn.execute(
                     "UPDATE checkins SET available_at = ?, token = '' WHERE id = ? AND token = ?",
                     (retry_at, int(claim.checkin.id), claim.token),
@@ -178,7 +169,7 @@ class SqliteCheckinStore:
 
     async def purge(self, now: float) -> int:
         def purge(conn: sqlite3.Connection) -> int:
-            with _transaction(conn):
+            with transaction(conn):
                 return int(
                     conn.execute(
                         "DELETE FROM checkins WHERE due_at < ?", (now - self._ttl,)
@@ -191,7 +182,7 @@ class SqliteCheckinStore:
         counts = sorted(counters.items())
 
         def add(conn: sqlite3.Connection) -> None:
-            with _transaction(conn):
+            with transaction(conn):
                 _add(conn, counts)
 
         await self._run(add)
@@ -227,16 +218,3 @@ def _add(conn: sqlite3.Connection, counts: builtins.list[tuple[str, int]]) -> No
             "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
             (name, int(value)),
         )
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """`BEGIN IMMEDIATE` ... `COMMIT` (ROLLBACK if the body raises): the write lock is taken
-    at once, so another process's claim waits here instead of failing halfway."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

@@ -95,10 +95,10 @@ class SqliteStore:
             self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
         )
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        _enable_wal(conn, time.monotonic() + busy_timeout_ms / 1000)
+        enable_wal(conn, time.monotonic() + busy_timeout_ms / 1000)
         conn.execute("PRAGMA synchronous = NORMAL")  # durable across kill -9 in WAL mode
         conn.execute("PRAGMA secure_delete = ON")
-        with _transaction(conn):
+        with transaction(conn):
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
@@ -144,7 +144,7 @@ class SqliteStore:
         counts = sorted((counters or {}).items())
 
         def save(conn: sqlite3.Connection) -> int:
-            with _transaction(conn):
+            with transaction(conn):
                 return self._write(conn, chat, text, expected_version, update_id, counts, now)
 
         return await self._run(save)
@@ -153,7 +153,7 @@ class SqliteStore:
         now = self._clock()
 
         def delete(conn: sqlite3.Connection) -> bool:
-            with _transaction(conn):
+            with transaction(conn):
                 if update_id is not None:
                     self._refuse_seen(conn, update_id, now)
                 row = conn.execute(
@@ -196,7 +196,7 @@ class SqliteStore:
         now = self._clock()
 
         def purge(conn: sqlite3.Connection) -> int:
-            with _transaction(conn):
+            with transaction(conn):
                 oldest = now - self._ttl
                 dropped, highest = conn.execute(
                     "SELECT count(*), max(version) FROM sessions WHERE updated_at < ?", (oldest,)
@@ -303,7 +303,7 @@ def _raise_floor(conn: sqlite3.Connection, version: int) -> None:
 
 
 @contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` if the body raises (then re-raise).
 
     IMMEDIATE takes the write lock at once, so another process's writer waits (busy_timeout)
@@ -317,7 +317,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def _enable_wal(conn: sqlite3.Connection, deadline: float) -> None:
+def enable_wal(conn: sqlite3.Connection, deadline: float) -> None:
     """Switch to WAL, retrying while another process does the same on a fresh file.
 
     Two processes that open a new file at once both hold a shared lock and both want the
